@@ -1,0 +1,49 @@
+/*
+ * hv: one host, everything on it.
+ *
+ * A struct hv owns a machine, its heap, its domains (each with a p2m) and
+ * their hooks.  There is no global state: a test can build many hosts.
+ * Domain 0, the privileged control domain, exists from creation.
+ */
+#ifndef MEMVISOR_HV_H
+#define MEMVISOR_HV_H
+
+#include <stdio.h>
+
+#include "memvisor/domain.h"
+#include "memvisor/fault.h"
+#include "memvisor/heap.h"
+#include "memvisor/log.h"
+#include "memvisor/machine.h"
+#include "memvisor/p2m.h"
+
+struct hv_config {
+    uint64_t ram_bytes;       /* default 4 GiB */
+    unsigned nr_nodes;        /* default 1 */
+    enum claim_gate gate;     /* default CLAIM_GATE_HEAD */
+    bool background_scrub;    /* default true */
+    bool huge_pages;          /* default false */
+    struct mv_logger log;     /* default: warnings to stderr */
+};
+
+struct hv {
+    struct hv_config config;
+    struct machine *m;
+    struct heap *heap;
+    struct domain_table *domains;
+    struct fault_injector fault;
+    struct mv_logger log;
+    uint32_t cpu_khz;
+    unsigned nr_cpus;
+};
+
+MV_API void hv_config_default(struct hv_config *cfg);
+/* 0, -EINVAL with a reason in *why, -ENOMEM. */
+MV_API int hv_create(const struct hv_config *cfg, struct hv **out, const char **why) MV_MUST_CHECK;
+/* Destroys every domain, then the host. */
+MV_API void hv_destroy(struct hv *hv);
+/* Runs every checker (heap, domains, each p2m); counts violations.  The
+ * host must be quiescent. */
+MV_API unsigned hv_check(struct hv *hv, FILE *report);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * Ranked locks.
+ *
+ * Every lock has a rank, and a thread may only take a lock whose rank is
+ * strictly greater than that of every lock it already holds.  Debug builds
+ * check this on every acquisition and abort with both lock names on a
+ * violation, so an ordering bug shows up the first time the path runs
+ * rather than the first time it deadlocks.
+ *
+ * The order (outermost first), and why:
+ *   DOMTABLE     the domain table: lookups take a reference, then drop it.
+ *   P2M          a domain's p2m: populate/decrease hold it while pages move
+ *                in and out of the domain.
+ *   DOMAIN       d->page_alloc_lock: tot/max pages, the page list, dying.
+ *                Staking a claim holds it to read tot/max (Xen's order:
+ *                page_alloc_lock before heap_lock).
+ *   HEAP_NODE    one NUMA node's free lists.
+ *   HEAP_ACCOUNT the heap's counters and every claim: O(1) sections only.
+ *   LEAF         condition-variable mutexes and other innermost locks.
+ */
+#ifndef MEMVISOR_LOCK_H
+#define MEMVISOR_LOCK_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "memvisor/base.h"
+
+enum lock_rank {
+    LOCK_RANK_DOMTABLE = 10,
+    LOCK_RANK_P2M = 20,
+    LOCK_RANK_DOMAIN = 30,
+    LOCK_RANK_HEAP_NODE = 40,
+    LOCK_RANK_HEAP_ACCOUNT = 50,
+    LOCK_RANK_LEAF = 90,
+};
+
+struct mv_lock {
+    pthread_mutex_t mutex;
+    enum lock_rank rank;
+    const char *name;
+    /* Debug builds: the holder, for lock_assert_held(). */
+    _Atomic(pthread_t) owner;
+};
+
+void lock_init(struct mv_lock *l, enum lock_rank rank, const char *name);
+void lock_fini(struct mv_lock *l);
+void lock_acquire(struct mv_lock *l);
+/* Takes the lock if it is free; never blocks.  Rank rules still apply. */
+bool lock_try_acquire(struct mv_lock *l);
+void lock_release(struct mv_lock *l);
+/* True if the calling thread holds l (always true in release builds). */
+bool lock_held(const struct mv_lock *l);
+
+#define lock_assert_held(l) assert(lock_held(l))
+
+/* Waits on a condition variable with l held; l's rank bookkeeping is kept. */
+void lock_wait(struct mv_lock *l, pthread_cond_t *cond);
+/* As lock_wait, but gives up at the absolute CLOCK_MONOTONIC deadline;
+ * returns false on timeout. */
+bool lock_wait_until(struct mv_lock *l, pthread_cond_t *cond, uint64_t deadline_ns);
+/* A condition variable that waits on CLOCK_MONOTONIC. */
+void cond_init_monotonic(pthread_cond_t *cond);
+
+#endif

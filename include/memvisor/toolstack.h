@@ -1,0 +1,131 @@
+/*
+ * toolstack: memvisor's own control library and domain builder.
+ *
+ * tc_* calls are libxenctrl's calls for an in-process caller: each encodes
+ * Xen's hypercall structures in its shared buffers and goes through
+ * mv_hypercall, exactly as a call from outside would.  Results are 0 (or a
+ * count) or -errno.
+ */
+#ifndef MEMVISOR_TOOLSTACK_H
+#define MEMVISOR_TOOLSTACK_H
+
+#include "memvisor/heap.h"
+#include "memvisor/hv.h"
+#include "memvisor/hypercall.h"
+
+struct tc_handle;
+
+/* A control connection as domain `self` (privileged for dom0). */
+int tc_open(struct hv *hv, domid_t self, bool privileged, struct tc_handle **out) MV_MUST_CHECK;
+void tc_close(struct tc_handle *t);
+
+struct tc_physinfo {
+    uint64_t total_pages;
+    uint64_t free_pages;
+    uint64_t outstanding_pages;
+    uint64_t scrub_pages;
+    unsigned nr_nodes;
+    unsigned nr_cpus;
+};
+int tc_physinfo(struct tc_handle *t, struct tc_physinfo *out) MV_MUST_CHECK;
+
+struct tc_dominfo {
+    domid_t domid;
+    bool dying;
+    bool hvm;
+    uint64_t tot_pages;
+    uint64_t max_pages;
+    uint64_t outstanding_pages;
+    unsigned max_vcpus;
+};
+/* *domid: DOMID_ANY (or 0) to pick one; receives the new id. */
+int tc_domain_create(struct tc_handle *t, domid_t *domid, bool hvm, unsigned max_vcpus) MV_MUST_CHECK;
+int tc_domain_destroy(struct tc_handle *t, domid_t domid) MV_MUST_CHECK;
+int tc_domain_setmaxmem(struct tc_handle *t, domid_t domid, uint64_t max_kib) MV_MUST_CHECK;
+/* XENMEM_claim_pages: nr_pages is the absolute total; 0 cancels. */
+int tc_domain_claim_pages(struct tc_handle *t, domid_t domid, uint64_t nr_pages) MV_MUST_CHECK;
+/* memvisor's claim-set call (struct claim_entry targets: node or
+ * CLAIM_TARGET_GLOBAL). */
+int tc_domain_claim_set(struct tc_handle *t, domid_t domid, const struct claim_entry *set,
+                        unsigned nr) MV_MUST_CHECK;
+int tc_domain_getinfo(struct tc_handle *t, domid_t domid, struct tc_dominfo *out) MV_MUST_CHECK;
+/* Fills up to max entries for domains with id >= first; returns how many. */
+long tc_domain_list(struct tc_handle *t, domid_t first, struct tc_dominfo *out, unsigned max);
+
+/*
+ * Reservation ops on nr extents of 2^order pages.  extents[] holds gfns in
+ * (and mfns out for PV, as Xen writes them).  Return the number of extents
+ * done (fewer on failure), or -errno when nothing could be sent.
+ */
+long tc_populate_physmap(struct tc_handle *t, domid_t domid, uint64_t nr, unsigned order,
+                         unsigned mem_flags, uint64_t *extents);
+long tc_decrease_reservation(struct tc_handle *t, domid_t domid, uint64_t nr, unsigned order,
+                             const uint64_t *extents);
+long tc_increase_reservation(struct tc_handle *t, domid_t domid, uint64_t nr, unsigned order,
+                             unsigned mem_flags, uint64_t *extents);
+
+/*
+ * The domain builder (libxc's meminit for an HVM guest, reduced to memory):
+ * create, set max, claim (optionally), populate in 2 MiB extents (falling
+ * back to 4 KiB where no 2 MiB block is free) and 4 KiB for the rest, then
+ * release what is left of the claim.  A failed build is destroyed.
+ */
+struct build_spec {
+    uint64_t mem_pages;
+    bool use_claim;
+    /* Extents per populate call (libxc uses runs of up to 8 MiB). */
+    unsigned batch_2m;
+    unsigned batch_4k;
+};
+
+struct build_result {
+    int rc;                  /* 0, or the first error */
+    domid_t domid;           /* the built domain (valid when rc == 0) */
+    bool refused_at_once;    /* the claim failed: nothing was populated */
+    bool delayed_failure;    /* populating failed after pages were placed */
+    uint64_t populated_pages;
+    uint64_t elapsed_ns;
+};
+
+void toolstack_build(struct tc_handle *t, const struct build_spec *spec, struct build_result *res);
+
+/*
+ * The delayed-failure demo: a toolstack builds domains from several
+ * threads while demand threads (guests ballooning up and down by
+ * themselves) take and give back memory the toolstack cannot see.  Every
+ * run starts from a fresh host; the build sizes come from the seed.
+ */
+struct demo_config {
+    uint64_t ram_bytes;
+    unsigned nr_nodes;
+    unsigned nr_builds;
+    unsigned builder_threads;
+    unsigned keep_per_thread;   /* live domains a builder keeps; older ones are destroyed */
+    uint64_t min_build_pages, max_build_pages;
+    unsigned demand_threads;
+    uint64_t demand_max_pages;  /* per demand guest */
+    uint64_t seed;
+    /* Called after every build (from builder threads, serialised). */
+    void (*progress)(void *arg, bool use_claims, unsigned done, unsigned total,
+                     unsigned succeeded, unsigned refused, unsigned delayed);
+    void *progress_arg;
+};
+
+struct demo_result {
+    unsigned builds;
+    unsigned refused_at_once;
+    unsigned delayed_failures;
+    unsigned succeeded;
+    unsigned other_failures;
+    uint64_t wasted_pages;     /* populated by builds that then failed */
+    uint64_t wasted_ns;        /* time spent in builds that failed */
+    uint64_t demand_refusals;  /* demand allocations the host refused */
+    uint64_t elapsed_ns;
+    unsigned check_violations; /* invariant checks after the run */
+};
+
+void demo_config_default(struct demo_config *cfg);
+/* 0, or -errno if the host could not be built; the result otherwise. */
+int demo_run(const struct demo_config *cfg, bool use_claims, struct demo_result *out) MV_MUST_CHECK;
+
+#endif

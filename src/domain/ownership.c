@@ -1,0 +1,274 @@
+/*
+ * Page ownership: extents, assignment, release and references.
+ *
+ * Each frame a domain owns carries owner = domid, FRAME_ALLOCATED and a
+ * reference count holding the allocation reference.  The first frame of
+ * each extent also carries FRAME_EXTENT_HEAD and the extent's order, and is
+ * linked on the domain's extent list.
+ */
+#include "domain_internal.h"
+
+/* Extents taken off a dying domain per pass, so that d->lock is never held
+ * for the whole of a large domain. */
+#define RELINQUISH_BATCH 64
+
+static uint32_t count_drop(struct frame *f)
+{
+    return __atomic_sub_fetch(&f->count, 1, __ATOMIC_ACQ_REL);
+}
+
+static void extent_list_add(struct domain *d, uint64_t head, unsigned order)
+{
+    struct frame *f = domain_frame(d, head);
+
+    lock_assert_held(&d->lock);
+    frame_set_owner_flags(f, frame_owner_flags(f) | FRAME_EXTENT_HEAD);
+    f->order = (uint8_t)order;
+    f->prev = 0;
+    f->next = d->extents_head;
+    if (d->extents_head)
+        domain_frame(d, d->extents_head)->prev = (uint32_t)head;
+    d->extents_head = (uint32_t)head;
+    d->nr_extents++;
+}
+
+static void extent_list_del(struct domain *d, uint64_t head)
+{
+    struct frame *f = domain_frame(d, head);
+
+    lock_assert_held(&d->lock);
+    if (f->prev)
+        domain_frame(d, f->prev)->next = f->next;
+    else
+        d->extents_head = f->next;
+    if (f->next)
+        domain_frame(d, f->next)->prev = f->prev;
+    f->next = f->prev = 0;
+    frame_set_owner_flags(f, frame_owner_flags(f) & (uint8_t)~FRAME_EXTENT_HEAD);
+    d->nr_extents--;
+}
+
+static bool frame_owned_by(const struct frame *f, const struct domain *d)
+{
+    unsigned st = frame_state(f);
+
+    return (st == FRAME_INUSE || st == FRAME_OFFLINING) && frame_owner(f) == d->domid &&
+           (frame_owner_flags(f) & FRAME_ALLOCATED);
+}
+
+int domain_assign_pages(struct domain *d, mfn_t mfn_, unsigned order, unsigned memflags)
+{
+    uint64_t mfn = mfn_x(mfn_), nr = UINT64_C(1) << order;
+    bool extra = memflags & (MEMF_no_refcount | MEMF_no_owner);
+    int rc = 0;
+
+    if (order > MAX_ORDER)
+        return -EINVAL;
+    lock_acquire(&d->lock);
+    if (domain_is_dying(d)) {
+        rc = -EINVAL;
+        goto out;
+    }
+    if (!extra) {
+        uint64_t counted = d->tot_pages - d->extra_pages;
+        if (counted > d->max_pages) {
+            rc = -EPERM; /* inconsistent: max was lowered below tot */
+            goto out;
+        }
+        if (nr > d->max_pages - counted) {
+            rc = -E2BIG; /* over-allocation */
+            goto out;
+        }
+    }
+    /* Xen's tot_pages is an unsigned int. */
+    if (d->tot_pages + nr > UINT32_MAX) {
+        rc = -E2BIG;
+        goto out;
+    }
+    for (uint64_t i = 0; i < nr; i++) {
+        struct frame *f = domain_frame(d, mfn + i);
+
+        ALWAYS(frame_state(f) == FRAME_INUSE || frame_state(f) == FRAME_OFFLINING);
+        frame_set_owner(f, d->domid);
+        frame_set_owner_flags(f, FRAME_ALLOCATED | (extra ? FRAME_EXTRA : 0));
+        __atomic_store_n(&f->count, 1, __ATOMIC_RELEASE);
+    }
+    extent_list_add(d, mfn, order);
+    d->tot_pages += nr;
+    if (extra)
+        d->extra_pages += nr;
+out:
+    lock_release(&d->lock);
+    return rc;
+}
+
+int domain_alloc_pages(struct domain *d, unsigned order, unsigned memflags, mfn_t *mfn_out)
+{
+    struct heap *h = d->table->heap;
+    mfn_t mfn;
+    int rc;
+
+    if (domain_is_dying(d))
+        return -EINVAL;
+    rc = heap_alloc_pages(h, order, memflags, &d->alloc_owner, &mfn);
+    if (rc)
+        return rc;
+    if (memflags & MEMF_no_owner) {
+        /* Anonymous pages on d's behalf: no owner, no claim. */
+        *mfn_out = mfn;
+        return 0;
+    }
+    rc = domain_assign_pages(d, mfn, order, memflags);
+    if (rc) {
+        /* Any claim this consumed is lost, as in Xen (specs 2.4). */
+        heap_free_pages(h, mfn, order, (memflags & MEMF_no_scrub) != 0);
+        return rc;
+    }
+    *mfn_out = mfn;
+    return 0;
+}
+
+/* Finds d's extent that contains [mfn, mfn + 2^order).  d->lock held. */
+static bool extent_locate(struct domain *d, uint64_t mfn, unsigned order, uint64_t *head_out)
+{
+    for (unsigned k = order; k <= MAX_ORDER; k++) {
+        uint64_t cand = mfn & ~((UINT64_C(1) << k) - 1);
+        struct frame *f = domain_frame(d, cand);
+
+        if ((frame_owner_flags(f) & FRAME_EXTENT_HEAD) && frame_owned_by(f, d)) {
+            if (f->order >= order && mfn - cand < (UINT64_C(1) << f->order)) {
+                *head_out = cand;
+                return true;
+            }
+            return false;
+        }
+    }
+    return false;
+}
+
+/* Drops the allocation references of a released block and frees what was
+ * the last reference.  No lock held. */
+static void release_block(struct domain_table *t, uint64_t mfn, unsigned order)
+{
+    uint64_t nr = UINT64_C(1) << order, held = 0;
+
+    for (uint64_t i = 0; i < nr; i++)
+        if (count_drop(&t->m->frames[mfn + i]) != 0)
+            held++;
+    if (held == 0) {
+        heap_free_pages(t->heap, _mfn(mfn), order, true);
+        return;
+    }
+    /* Someone else holds references on some frames: free the others one
+     * by one; the last domain_put_page frees the rest. */
+    for (uint64_t i = 0; i < nr; i++)
+        if (__atomic_load_n(&t->m->frames[mfn + i].count, __ATOMIC_ACQUIRE) == 0)
+            heap_free_pages(t->heap, _mfn(mfn + i), 0, true);
+}
+
+/* Takes a block's frames out of d's accounting.  d->lock held. */
+static void block_disown_locked(struct domain *d, uint64_t mfn, unsigned order)
+{
+    uint64_t nr = UINT64_C(1) << order;
+    bool extra = frame_owner_flags(domain_frame(d, mfn)) & FRAME_EXTRA;
+
+    for (uint64_t i = 0; i < nr; i++)
+        frame_set_owner_flags(domain_frame(d, mfn + i), 0);
+    d->tot_pages -= nr;
+    if (extra)
+        d->extra_pages -= nr;
+}
+
+int domain_release_pages(struct domain *d, mfn_t mfn_, unsigned order)
+{
+    uint64_t mfn = mfn_x(mfn_), head;
+    unsigned eorder;
+
+    if (order > MAX_ORDER || !is_aligned_u64(mfn, order) ||
+        !machine_mfn_valid(d->table->m, mfn_) ||
+        !machine_mfn_valid(d->table->m, _mfn(mfn + (UINT64_C(1) << order) - 1)))
+        return -EINVAL;
+    lock_acquire(&d->lock);
+    if (!extent_locate(d, mfn, order, &head)) {
+        lock_release(&d->lock);
+        return -EINVAL;
+    }
+    /* Split the extent until [mfn, 2^order) stands alone. */
+    eorder = domain_frame(d, head)->order;
+    extent_list_del(d, head);
+    while (eorder > order) {
+        uint64_t half;
+
+        eorder--;
+        half = UINT64_C(1) << eorder;
+        if (mfn < head + half) {
+            extent_list_add(d, head + half, eorder);
+        } else {
+            extent_list_add(d, head, eorder);
+            head += half;
+        }
+    }
+    block_disown_locked(d, mfn, order);
+    lock_release(&d->lock);
+    release_block(d->table, mfn, order);
+    return 0;
+}
+
+bool domain_owns_page(struct domain *d, mfn_t mfn)
+{
+    bool owned;
+
+    if (!machine_mfn_valid(d->table->m, mfn))
+        return false;
+    lock_acquire(&d->lock);
+    owned = frame_owned_by(domain_frame(d, mfn_x(mfn)), d);
+    lock_release(&d->lock);
+    return owned;
+}
+
+bool domain_get_page(struct domain *d, mfn_t mfn)
+{
+    bool ok;
+
+    if (!machine_mfn_valid(d->table->m, mfn))
+        return false;
+    lock_acquire(&d->lock);
+    ok = frame_owned_by(domain_frame(d, mfn_x(mfn)), d);
+    if (ok)
+        __atomic_add_fetch(&domain_frame(d, mfn_x(mfn))->count, 1, __ATOMIC_ACQ_REL);
+    lock_release(&d->lock);
+    return ok;
+}
+
+void domain_put_page(struct domain_table *t, mfn_t mfn)
+{
+    if (count_drop(&t->m->frames[mfn_x(mfn)]) == 0)
+        heap_free_pages(t->heap, mfn, 0, true);
+}
+
+void domain_relinquish_all(struct domain *d)
+{
+    struct { uint64_t mfn; unsigned order; } batch[RELINQUISH_BATCH];
+
+    assert(domain_is_dying(d));
+    for (;;) {
+        unsigned nr = 0;
+
+        lock_acquire(&d->lock);
+        while (nr < RELINQUISH_BATCH && d->extents_head) {
+            uint64_t head = d->extents_head;
+            unsigned order = domain_frame(d, head)->order;
+
+            extent_list_del(d, head);
+            block_disown_locked(d, head, order);
+            batch[nr].mfn = head;
+            batch[nr].order = order;
+            nr++;
+        }
+        lock_release(&d->lock);
+        if (nr == 0)
+            break;
+        for (unsigned i = 0; i < nr; i++)
+            release_block(d->table, batch[i].mfn, batch[i].order);
+    }
+}

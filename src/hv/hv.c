@@ -1,0 +1,119 @@
+/*
+ * A host: machine, heap, domains and dom0.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memvisor/hv.h"
+
+void hv_config_default(struct hv_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->ram_bytes = UINT64_C(4) << 30;
+    cfg->nr_nodes = 1;
+    cfg->gate = CLAIM_GATE_HEAD;
+    cfg->background_scrub = true;
+    cfg->log.level = MV_LOG_WARN;
+}
+
+/* The host CPU's clock, for physinfo's cpu_khz; 0 if unknown. */
+static uint32_t read_cpu_khz(void)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[256];
+    double mhz = 0;
+
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "cpu MHz : %lf", &mhz) == 1)
+            break;
+    fclose(f);
+    return mhz > 0 && mhz < 1e7 ? (uint32_t)(mhz * 1000) : 0;
+}
+
+int hv_create(const struct hv_config *cfg, struct hv **out, const char **why)
+{
+    struct machine_config mcfg = { cfg->ram_bytes, cfg->nr_nodes, cfg->huge_pages };
+    struct heap_config hcfg = { cfg->gate, cfg->background_scrub };
+    struct domain_config dom0_cfg = { .max_vcpus = 1, .privileged = true };
+    struct domain_hooks hooks;
+    struct domain *dom0;
+    struct hv *hv;
+    long cpus;
+    int rc;
+
+    if (cfg->gate != CLAIM_GATE_HEAD && cfg->gate != CLAIM_GATE_SHORTFALL) {
+        if (why)
+            *why = "unknown claims gate";
+        return -EINVAL;
+    }
+    hv = calloc(1, sizeof(*hv));
+    if (!hv)
+        return -ENOMEM;
+    hv->config = *cfg;
+    hv->log = cfg->log;
+    fault_init(&hv->fault);
+    cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    hv->nr_cpus = cpus > 0 ? (unsigned)cpus : 1;
+    hv->cpu_khz = read_cpu_khz();
+
+    rc = machine_create(&mcfg, &hv->m, why);
+    if (rc)
+        goto fail;
+    rc = heap_create(hv->m, &hcfg, &hv->fault, &hv->heap);
+    if (rc)
+        goto fail;
+    hooks = (struct domain_hooks){ p2m_domain_init, p2m_domain_teardown, p2m_domain_release,
+                                   &hv->fault };
+    rc = domain_table_create(hv->heap, &hv->fault, &hooks, &hv->domains);
+    if (rc)
+        goto fail;
+    /* Dom0 has no memory of its own here, and no limit. */
+    rc = domain_create(hv->domains, 0, &dom0_cfg, &dom0);
+    if (rc)
+        goto fail;
+    domain_set_max_pages(dom0, UINT32_MAX);
+    domain_put(dom0);
+    mv_log(&hv->log, MV_LOG_INFO, "host: %llu MiB in %u node(s), %llu pages for the heap",
+           (unsigned long long)(cfg->ram_bytes >> 20), cfg->nr_nodes,
+           (unsigned long long)(hv->m->nr_frames - 1));
+    *out = hv;
+    return 0;
+fail:
+    hv_destroy(hv);
+    return rc;
+}
+
+void hv_destroy(struct hv *hv)
+{
+    if (!hv)
+        return;
+    domain_table_destroy(hv->domains);
+    heap_destroy(hv->heap);
+    machine_destroy(hv->m);
+    free(hv);
+}
+
+struct p2m_walk {
+    FILE *report;
+    unsigned violations;
+};
+
+static int check_p2m(void *arg, struct domain *d)
+{
+    struct p2m_walk *w = arg;
+
+    if (!domain_is_dying(d))
+        w->violations += p2m_check(d->p2m, w->report);
+    return 0;
+}
+
+unsigned hv_check(struct hv *hv, FILE *report)
+{
+    struct p2m_walk w = { report, 0 };
+
+    (void)domain_for_each(hv->domains, 0, check_p2m, &w);
+    return w.violations + domain_table_check(hv->domains, report);
+}

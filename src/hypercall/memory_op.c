@@ -1,0 +1,268 @@
+/*
+ * XENMEM_*: reservations, claims and reservation queries (specs 1.10,
+ * 2.3), following Xen 4.17's common/memory.c.
+ *
+ * increase_reservation, decrease_reservation and populate_physmap return
+ * the number of extents done; an early error returns the start index
+ * (cmd >> MEMOP_EXTENT_SHIFT), as Xen does.  Each extent takes and drops
+ * the locks it needs, so a request of millions of extents never holds a
+ * heap lock for its whole length.
+ */
+#include "hypercall_internal.h"
+
+#define MEMOP_EXTENT_SHIFT 6
+#define MEMOP_CMD_MASK ((1u << MEMOP_EXTENT_SHIFT) - 1)
+/* The largest extent order per caller (memop-max-order): the control
+ * domain may use 1 GiB extents, other domains 2 MiB. */
+#define MEMOP_MAX_ORDER_CTL 18
+#define MEMOP_MAX_ORDER_DOMU 9
+
+struct memop_args {
+    struct domain *d;
+    uint64_t extent_list; /* guest handle of xen_pfn_t[]; 0 is NULL */
+    uint64_t nr_extents;
+    unsigned extent_order;
+    unsigned memflags;
+    uint64_t nr_done;
+};
+
+static unsigned caller_max_order(const struct hc_caller *c)
+{
+    return c->privileged ? MEMOP_MAX_ORDER_CTL : MEMOP_MAX_ORDER_DOMU;
+}
+
+/* The part of the extent list still to do must be addressable. */
+static bool extent_list_ok(const struct hc_caller *c, const struct memop_args *a)
+{
+    uint64_t left = a->nr_extents - a->nr_done;
+
+    if (left > UINT64_MAX / sizeof(xen_pfn_t))
+        return false;
+    return guest_range_ok(c->mem, a->extent_list + a->nr_done * sizeof(xen_pfn_t),
+                          left * sizeof(xen_pfn_t));
+}
+
+static int extent_read(const struct hc_caller *c, const struct memop_args *a, uint64_t i,
+                       uint64_t *pfn)
+{
+    xen_pfn_t v;
+    int rc = guest_copy_from(c->mem, &v, a->extent_list + i * sizeof(v), sizeof(v));
+
+    *pfn = v;
+    return rc;
+}
+
+static int extent_write(const struct hc_caller *c, const struct memop_args *a, uint64_t i,
+                        uint64_t pfn)
+{
+    xen_pfn_t v = (xen_pfn_t)pfn;
+
+    return guest_copy_to(c->mem, a->extent_list + i * sizeof(v), &v, sizeof(v));
+}
+
+static void increase_reservation(const struct hc_caller *c, struct memop_args *a)
+{
+    if (a->extent_list && !extent_list_ok(c, a))
+        return;
+    if (a->extent_order > caller_max_order(c))
+        return;
+    for (uint64_t i = a->nr_done; i < a->nr_extents; i++) {
+        mfn_t mfn;
+
+        if (domain_alloc_pages(a->d, a->extent_order, a->memflags, &mfn))
+            return;
+        /* Tell a PV guest where its new page is. */
+        if (!domain_is_translated(a->d) && a->extent_list &&
+            extent_write(c, a, i, mfn_x(mfn)))
+            return;
+        a->nr_done = i + 1;
+    }
+}
+
+static void decrease_reservation(const struct hc_caller *c, struct memop_args *a)
+{
+    if (!extent_list_ok(c, a) || a->extent_order > caller_max_order(c))
+        return;
+    for (uint64_t i = a->nr_done; i < a->nr_extents; i++) {
+        uint64_t gmfn, done;
+
+        if (extent_read(c, a, i, &gmfn))
+            return;
+        if (physmap_remove_range(a->d, _gfn(gmfn), a->extent_order, &done))
+            return;
+        a->nr_done = i + 1;
+    }
+}
+
+static void populate_physmap(const struct hc_caller *c, struct memop_args *a)
+{
+    if (!extent_list_ok(c, a) || a->extent_order > caller_max_order(c))
+        return;
+    for (uint64_t i = a->nr_done; i < a->nr_extents; i++) {
+        uint64_t gpfn;
+        mfn_t mfn;
+
+        if (extent_read(c, a, i, &gpfn))
+            return;
+        if (physmap_populate(a->d, _gfn(gpfn), a->extent_order, a->memflags, &mfn))
+            return;
+        /* A PV guest learns the machine address of its new page. */
+        if (!domain_is_translated(a->d) && extent_write(c, a, i, mfn_x(mfn)))
+            return;
+        a->nr_done = i + 1;
+    }
+}
+
+/* Xen's construct_memop_from_reservation and propagate_node. */
+static int memflags_from_reservation(const struct hc_caller *c,
+                                     const struct xen_memory_reservation *r, unsigned *out)
+{
+    unsigned bits = XENMEMF_get_address_bits(r->mem_flags);
+    unsigned node = XENMEMF_get_node(r->mem_flags);
+    unsigned max_bits = fls64(c->hv->m->nr_frames - 1) + PAGE_SHIFT;
+    unsigned memflags = 0;
+
+    if (bits != 0 && bits < max_bits) {
+        if (bits <= PAGE_SHIFT)
+            return -EINVAL;
+        memflags = MEMF_bits(bits);
+    }
+    if (r->mem_flags & XENMEMF_vnode)
+        return -EINVAL; /* no virtual NUMA layouts yet */
+    if (node != NUMA_NO_NODE) {
+        if (c->privileged) {
+            if (node >= MAX_NUMNODES)
+                return -EINVAL;
+            memflags |= MEMF_node(node);
+            if (r->mem_flags & XENMEMF_exact_node_request)
+                memflags |= MEMF_exact_node;
+        } else if (r->mem_flags & XENMEMF_exact_node_request) {
+            return -EINVAL;
+        }
+        /* Otherwise an unprivileged node hint is ignored. */
+    }
+    *out = memflags;
+    return 0;
+}
+
+static long reservation_op(const struct hc_caller *c, unsigned op, uint64_t start_extent,
+                           uint64_t arg)
+{
+    struct xen_memory_reservation r;
+    struct memop_args a = { 0 };
+
+    if (guest_copy_from(c->mem, &r, arg, sizeof(r)))
+        return (long)start_extent;
+    /* Too large to encode a continuation. */
+    if (r.nr_extents > (UINT32_MAX >> MEMOP_EXTENT_SHIFT))
+        return (long)start_extent;
+    if (start_extent >= r.nr_extents)
+        return (long)start_extent;
+    if (hc_lookup_target(c, r.domid, &a.d))
+        return (long)start_extent;
+    if (memflags_from_reservation(c, &r, &a.memflags) ||
+        (op == XENMEM_populate_physmap && (r.mem_flags & XENMEMF_populate_on_demand))) {
+        /* Populate-on-demand is not served yet: nothing is done. */
+        domain_put(a.d);
+        return (long)start_extent;
+    }
+    a.extent_list = HANDLE_ADDR(r.extent_start);
+    a.nr_extents = r.nr_extents;
+    a.extent_order = r.extent_order;
+    a.nr_done = start_extent;
+
+    switch (op) {
+    case XENMEM_increase_reservation:
+        increase_reservation(c, &a);
+        break;
+    case XENMEM_decrease_reservation:
+        decrease_reservation(c, &a);
+        break;
+    default:
+        populate_physmap(c, &a);
+        break;
+    }
+    domain_put(a.d);
+    return (long)a.nr_done;
+}
+
+/* XENMEM_claim_pages (specs 2.3): the checks in Xen's order. */
+static long claim_pages(const struct hc_caller *c, uint64_t arg)
+{
+    struct xen_memory_reservation r;
+    struct domain *d;
+    long rc;
+
+    if (guest_copy_from(c->mem, &r, arg, sizeof(r)))
+        return -EFAULT;
+    if (HANDLE_ADDR(r.extent_start) != 0 || r.extent_order != 0 || r.mem_flags != 0)
+        return -EINVAL;
+    /* Looked up by id only: DOMID_SELF is not accepted, and an unknown
+     * domain is -EINVAL, not -ESRCH. */
+    d = r.domid < DOMID_FIRST_RESERVED ? domain_lookup(c->hv->domains, r.domid) : NULL;
+    if (!d)
+        return -EINVAL;
+    rc = c->privileged ? domain_claim_pages(d, r.nr_extents) : -EPERM;
+    domain_put(d);
+    return rc;
+}
+
+static long reservation_query(const struct hc_caller *c, unsigned op, uint64_t arg)
+{
+    struct domain_info info;
+    struct domain *d;
+    domid_t domid;
+    long rc;
+
+    if (guest_copy_from(c->mem, &domid, arg, sizeof(domid)))
+        return -EFAULT;
+    rc = hc_lookup_target(c, domid, &d);
+    if (rc)
+        return rc;
+    domain_get_info(d, &info);
+    switch (op) {
+    case XENMEM_current_reservation:
+        rc = (long)info.tot_pages;
+        break;
+    case XENMEM_maximum_reservation:
+        rc = (long)info.max_pages;
+        break;
+    default: /* XENMEM_maximum_gpfn */
+        rc = domain_is_translated(d) ? (long)p2m_max_mapped_gfn(d->p2m) : 0;
+        break;
+    }
+    domain_put(d);
+    return rc;
+}
+
+long do_memory_op(const struct hc_caller *c, uint64_t cmd, uint64_t arg)
+{
+    unsigned op = (unsigned)(cmd & MEMOP_CMD_MASK);
+    uint64_t start_extent = cmd >> MEMOP_EXTENT_SHIFT;
+
+    switch (op) {
+    case XENMEM_increase_reservation:
+    case XENMEM_decrease_reservation:
+    case XENMEM_populate_physmap:
+        return reservation_op(c, op, start_extent, arg);
+    }
+    /* Only the reservation ops have continuations. */
+    if (start_extent)
+        return -EINVAL;
+    switch (op) {
+    case XENMEM_claim_pages:
+        return claim_pages(c, arg);
+    case XENMEM_current_reservation:
+    case XENMEM_maximum_reservation:
+    case XENMEM_maximum_gpfn:
+        return reservation_query(c, op, arg);
+    case XENMEM_maximum_ram_page:
+        return (long)c->hv->m->nr_frames;
+    case XENMEM_get_sharing_freed_pages:
+    case XENMEM_get_sharing_shared_pages:
+        /* No page sharing: nothing saved, nothing shared. */
+        return 0;
+    default:
+        return -ENOSYS;
+    }
+}

@@ -1,0 +1,99 @@
+/*
+ * The host: RAM, frame table and NUMA layout.
+ *
+ * Nodes split RAM into equal, 2 MiB aligned ranges (the last one takes the
+ * remainder), so that superpages never straddle a node.
+ */
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "memvisor/machine.h"
+
+#define MIN_RAM_BYTES (16UL << 20)
+#define MIN_NODE_BYTES (8UL << 20)
+/* Frame numbers are 32-bit list links: at most 2^32 frames (16 TiB). */
+#define MAX_RAM_BYTES (UINT64_C(1) << (32 + PAGE_SHIFT))
+#define NODE_ALIGN_PAGES (UINT64_C(1) << SUPERPAGE_ORDER)
+
+static void *map_anonymous(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+int machine_create(const struct machine_config *cfg, struct machine **out, const char **why)
+{
+    const char *reason = NULL;
+    struct machine *m;
+    uint64_t per_node;
+
+    if (cfg->ram_bytes < MIN_RAM_BYTES)
+        reason = "RAM must be at least 16 MiB";
+    else if (cfg->ram_bytes > MAX_RAM_BYTES)
+        reason = "RAM must be at most 16 TiB (frame numbers are 32-bit)";
+    else if (cfg->ram_bytes % (NODE_ALIGN_PAGES << PAGE_SHIFT))
+        reason = "RAM must be a multiple of 2 MiB";
+    else if (cfg->nr_nodes < 1 || cfg->nr_nodes > MAX_NUMNODES)
+        reason = "the number of NUMA nodes must be between 1 and 64";
+    else if (cfg->ram_bytes / cfg->nr_nodes < MIN_NODE_BYTES)
+        reason = "each NUMA node needs at least 8 MiB";
+    if (reason) {
+        if (why)
+            *why = reason;
+        return -EINVAL;
+    }
+
+    m = calloc(1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    m->nr_frames = cfg->ram_bytes >> PAGE_SHIFT;
+    m->ram_map_bytes = cfg->ram_bytes;
+    m->frame_map_bytes = m->nr_frames * sizeof(struct frame);
+    m->ram = map_anonymous(m->ram_map_bytes);
+    m->frames = map_anonymous(m->frame_map_bytes);
+    if (!m->ram || !m->frames) {
+        machine_destroy(m);
+        return -ENOMEM;
+    }
+    if (cfg->huge_pages)
+        madvise(m->ram, m->ram_map_bytes, MADV_HUGEPAGE);
+
+    m->nr_nodes = cfg->nr_nodes;
+    per_node = (m->nr_frames / cfg->nr_nodes) & ~(NODE_ALIGN_PAGES - 1);
+    for (unsigned n = 0; n < cfg->nr_nodes; n++) {
+        m->node[n].start_mfn = per_node * n;
+        m->node[n].end_mfn = n + 1 == cfg->nr_nodes ? m->nr_frames : per_node * (n + 1);
+    }
+    m->frames[0].state = FRAME_INUSE | FRAME_RESERVED;
+    m->frames[0].owner = DOMID_XEN;
+    *out = m;
+    return 0;
+}
+
+void machine_destroy(struct machine *m)
+{
+    if (!m)
+        return;
+    if (m->ram)
+        munmap(m->ram, m->ram_map_bytes);
+    if (m->frames)
+        munmap(m->frames, m->frame_map_bytes);
+    free(m);
+}
+
+unsigned machine_mfn_node(const struct machine *m, mfn_t mfn)
+{
+    unsigned lo = 0, hi = m->nr_nodes - 1;
+
+    assert(machine_mfn_valid(m, mfn));
+    /* Binary search over node starts: at most 6 steps. */
+    while (lo < hi) {
+        unsigned mid = (lo + hi + 1) / 2;
+        if (mfn_x(mfn) >= m->node[mid].start_mfn)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}

@@ -1,0 +1,337 @@
+/*
+ * The p2m radix tree.
+ *
+ * An entry is 64 bits: 0 is a hole; a leaf holds (mfn << 12) | (type << 4)
+ * | P2ME_LEAF; a table holds the address of the next level's 512 entries
+ * | P2ME_TABLE.  Levels: 4 (512 GiB per entry) down to 1 (4 KiB).
+ */
+#include <stdlib.h>
+
+#include "memvisor/lock.h"
+#include "memvisor/p2m.h"
+
+#define P2M_LEVELS 4
+#define P2M_ENTRIES 512
+#define P2ME_KIND_MASK UINT64_C(0x3)
+#define P2ME_LEAF UINT64_C(1)
+#define P2ME_TABLE UINT64_C(2)
+#define P2ME_TYPE_SHIFT 4
+#define P2ME_TYPE_MASK UINT64_C(0xff)
+#define P2ME_MFN_SHIFT 12
+
+typedef uint64_t p2me_t;
+
+struct p2m {
+    struct mv_lock lock; /* rank P2M */
+    struct domain *d;
+    struct fault_injector *fault;
+    p2me_t root[P2M_ENTRIES]; /* level 4 */
+    bool dead;                /* under lock: torn down */
+    uint64_t nr_ram_pages;    /* under lock */
+    uint64_t nr_tables;       /* under lock */
+    uint64_t max_mapped_gfn;  /* under lock: highest gfn ever mapped (Xen's max_mapped_pfn) */
+};
+
+static unsigned level_order(unsigned level) { return (level - 1) * 9; }
+static unsigned level_index(uint64_t gfn, unsigned level)
+{
+    return (unsigned)((gfn >> level_order(level)) & (P2M_ENTRIES - 1));
+}
+static bool p2me_is_leaf(p2me_t e) { return (e & P2ME_KIND_MASK) == P2ME_LEAF; }
+static bool p2me_is_table(p2me_t e) { return (e & P2ME_KIND_MASK) == P2ME_TABLE; }
+static p2me_t *p2me_table(p2me_t e) { return (p2me_t *)(uintptr_t)(e & ~P2ME_KIND_MASK); }
+static uint64_t p2me_mfn(p2me_t e) { return e >> P2ME_MFN_SHIFT; }
+static enum p2m_type p2me_type(p2me_t e)
+{
+    return (enum p2m_type)((e >> P2ME_TYPE_SHIFT) & P2ME_TYPE_MASK);
+}
+static p2me_t p2me_leaf(uint64_t mfn, enum p2m_type t)
+{
+    if (t == P2M_INVALID)
+        return 0;
+    return (mfn << P2ME_MFN_SHIFT) | ((uint64_t)t << P2ME_TYPE_SHIFT) | P2ME_LEAF;
+}
+
+static bool type_is_ram(enum p2m_type t) { return t == P2M_RAM_RW; }
+
+int p2m_create(struct domain *d, struct fault_injector *fault, struct p2m **out)
+{
+    struct p2m *p = fault_calloc(fault, 1, sizeof(*p));
+
+    if (!p)
+        return -ENOMEM;
+    lock_init(&p->lock, LOCK_RANK_P2M, "p2m");
+    p->d = d;
+    p->fault = fault;
+    *out = p;
+    return 0;
+}
+
+static void table_free(struct p2m *p, p2me_t *t, unsigned level)
+{
+    for (unsigned i = 0; i < P2M_ENTRIES; i++)
+        if (p2me_is_table(t[i]))
+            table_free(p, p2me_table(t[i]), level - 1);
+    free(t);
+    p->nr_tables--;
+}
+
+static void free_all_tables(struct p2m *p)
+{
+    for (unsigned i = 0; i < P2M_ENTRIES; i++) {
+        if (p2me_is_table(p->root[i]))
+            table_free(p, p2me_table(p->root[i]), P2M_LEVELS - 1);
+        p->root[i] = 0;
+    }
+    p->nr_ram_pages = 0;
+}
+
+void p2m_teardown(struct p2m *p)
+{
+    lock_acquire(&p->lock);
+    free_all_tables(p);
+    p->dead = true;
+    lock_release(&p->lock);
+}
+
+void p2m_destroy(struct p2m *p)
+{
+    if (!p)
+        return;
+    free_all_tables(p);
+    lock_fini(&p->lock);
+    free(p);
+}
+
+void p2m_lock(struct p2m *p) { lock_acquire(&p->lock); }
+void p2m_unlock(struct p2m *p) { lock_release(&p->lock); }
+
+void p2m_lookup_locked(struct p2m *p, gfn_t gfn_, struct p2m_entry *out)
+{
+    uint64_t gfn = gfn_x(gfn_);
+    p2me_t *t = p->root;
+
+    lock_assert_held(&p->lock);
+    out->type = P2M_INVALID;
+    out->mfn = INVALID_MFN;
+    out->order = level_order(P2M_LEVELS);
+    if (gfn >= P2M_GFN_LIMIT)
+        return;
+    for (unsigned level = P2M_LEVELS; level >= 1; level--) {
+        p2me_t e = t[level_index(gfn, level)];
+
+        out->order = level_order(level);
+        if (p2me_is_leaf(e)) {
+            out->type = p2me_type(e);
+            out->mfn = _mfn(p2me_mfn(e) + (gfn & ((UINT64_C(1) << out->order) - 1)));
+            return;
+        }
+        if (!p2me_is_table(e))
+            return;
+        t = p2me_table(e);
+    }
+}
+
+void p2m_lookup(struct p2m *p, gfn_t gfn, struct p2m_entry *out)
+{
+    lock_acquire(&p->lock);
+    p2m_lookup_locked(p, gfn, out);
+    lock_release(&p->lock);
+}
+
+/* Pages of RAM mapped under an entry, for the counter. */
+static uint64_t entry_ram_pages(p2me_t e, unsigned level)
+{
+    uint64_t pages = 0;
+
+    if (p2me_is_leaf(e))
+        return type_is_ram(p2me_type(e)) ? UINT64_C(1) << level_order(level) : 0;
+    if (p2me_is_table(e)) {
+        p2me_t *t = p2me_table(e);
+        for (unsigned i = 0; i < P2M_ENTRIES; i++)
+            pages += entry_ram_pages(t[i], level - 1);
+    }
+    return pages;
+}
+
+/*
+ * Makes the entry at `slot` (at `level`) a table.  A leaf is split into
+ * 512 leaves of the next order down: the same translations.
+ */
+static int entry_make_table(struct p2m *p, p2me_t *slot, unsigned level)
+{
+    p2me_t old = *slot, *t;
+
+    if (p2me_is_table(old))
+        return 0;
+    t = fault_calloc(p->fault, P2M_ENTRIES, sizeof(*t));
+    if (!t)
+        return -ENOMEM;
+    if (p2me_is_leaf(old)) {
+        uint64_t step = UINT64_C(1) << level_order(level - 1);
+        for (unsigned i = 0; i < P2M_ENTRIES; i++)
+            t[i] = p2me_leaf(p2me_mfn(old) + i * step, p2me_type(old));
+    }
+    p->nr_tables++;
+    *slot = (p2me_t)(uintptr_t)t | P2ME_TABLE;
+    return 0;
+}
+
+/* Sets one aligned entry of order 0, 9 or 18. */
+static int set_entry_locked(struct p2m *p, uint64_t gfn, uint64_t mfn, unsigned order,
+                            enum p2m_type type)
+{
+    unsigned target = order / 9 + 1;
+    p2me_t *t = p->root;
+    p2me_t *slot;
+    int rc;
+
+    for (unsigned level = P2M_LEVELS; level > target; level--) {
+        slot = &t[level_index(gfn, level)];
+        if (!p2me_is_table(*slot)) {
+            /* Unmapping inside a hole needs no table. */
+            if (*slot == 0 && type == P2M_INVALID)
+                return 0;
+            rc = entry_make_table(p, slot, level);
+            if (rc)
+                return rc;
+        }
+        t = p2me_table(*slot);
+    }
+    slot = &t[level_index(gfn, target)];
+    p->nr_ram_pages -= entry_ram_pages(*slot, target);
+    if (p2me_is_table(*slot))
+        table_free(p, p2me_table(*slot), target - 1);
+    *slot = p2me_leaf(mfn, type);
+    if (type_is_ram(type))
+        p->nr_ram_pages += UINT64_C(1) << order;
+    if (type != P2M_INVALID)
+        p->max_mapped_gfn = max_u64(p->max_mapped_gfn, gfn + (UINT64_C(1) << order) - 1);
+    return 0;
+}
+
+int p2m_set_range_locked(struct p2m *p, gfn_t gfn_, mfn_t mfn_, unsigned order,
+                         enum p2m_type type)
+{
+    uint64_t gfn = gfn_x(gfn_), mfn = mfn_x(mfn_), nr = UINT64_C(1) << order;
+
+    lock_assert_held(&p->lock);
+    if (p->dead || order > MAX_ORDER || gfn >= P2M_GFN_LIMIT || nr > P2M_GFN_LIMIT - gfn)
+        return -EINVAL;
+    for (uint64_t done = 0; done < nr;) {
+        uint64_t g = gfn + done, m = mfn + done;
+        unsigned o = 0;
+        int rc;
+
+        /* The largest of 1G, 2M, 4K that is aligned on both sides and fits. */
+        for (unsigned cand = GIGAPAGE_ORDER; cand > 0; cand -= 9) {
+            if (is_aligned_u64(g, cand) && (type == P2M_INVALID || is_aligned_u64(m, cand)) &&
+                nr - done >= (UINT64_C(1) << cand)) {
+                o = cand;
+                break;
+            }
+        }
+        rc = set_entry_locked(p, g, m, o, type);
+        if (rc)
+            return rc;
+        done += UINT64_C(1) << o;
+    }
+    return 0;
+}
+
+uint64_t p2m_max_mapped_gfn(struct p2m *p)
+{
+    uint64_t g;
+
+    lock_acquire(&p->lock);
+    g = p->max_mapped_gfn;
+    lock_release(&p->lock);
+    return g;
+}
+
+uint64_t p2m_nr_ram_pages(struct p2m *p)
+{
+    uint64_t n;
+
+    lock_acquire(&p->lock);
+    n = p->nr_ram_pages;
+    lock_release(&p->lock);
+    return n;
+}
+
+struct p2m_checker {
+    struct p2m *p;
+    FILE *report;
+    unsigned violations;
+    uint64_t ram_pages;
+};
+
+static void check_table(struct p2m_checker *c, p2me_t *t, unsigned level, uint64_t base_gfn)
+{
+    for (unsigned i = 0; i < P2M_ENTRIES; i++) {
+        p2me_t e = t[i];
+        uint64_t gfn = base_gfn + ((uint64_t)i << level_order(level));
+
+        if (p2me_is_table(e)) {
+            if (level == 1) {
+                c->violations++;
+                continue;
+            }
+            check_table(c, p2me_table(e), level - 1, gfn);
+        } else if (p2me_is_leaf(e) && type_is_ram(p2me_type(e))) {
+            uint64_t n = UINT64_C(1) << level_order(level);
+            if (!is_aligned_u64(p2me_mfn(e), level_order(level))) {
+                c->violations++;
+                if (c->report)
+                    fprintf(c->report, "p2m check: d%u gfn %#llx: superpage mfn %#llx misaligned\n",
+                            c->p->d->domid, (unsigned long long)gfn,
+                            (unsigned long long)p2me_mfn(e));
+            }
+            /* Sample the first and last frame: the whole range belongs to
+             * one extent by construction. */
+            if (!domain_owns_page(c->p->d, _mfn(p2me_mfn(e))) ||
+                !domain_owns_page(c->p->d, _mfn(p2me_mfn(e) + n - 1))) {
+                c->violations++;
+                if (c->report)
+                    fprintf(c->report, "p2m check: d%u gfn %#llx maps mfn %#llx it does not own\n",
+                            c->p->d->domid, (unsigned long long)gfn,
+                            (unsigned long long)p2me_mfn(e));
+            }
+            c->ram_pages += n;
+        }
+    }
+}
+
+unsigned p2m_check(struct p2m *p, FILE *report)
+{
+    struct p2m_checker c = { p, report, 0, 0 };
+
+    lock_acquire(&p->lock);
+    check_table(&c, p->root, P2M_LEVELS, 0);
+    if (c.ram_pages != p->nr_ram_pages) {
+        c.violations++;
+        if (report)
+            fprintf(report, "p2m check: d%u nr_ram_pages %llu but %llu mapped\n", p->d->domid,
+                    (unsigned long long)p->nr_ram_pages, (unsigned long long)c.ram_pages);
+    }
+    lock_release(&p->lock);
+    return c.violations;
+}
+
+int p2m_domain_init(void *arg, struct domain *d)
+{
+    return p2m_create(d, arg, &d->p2m);
+}
+
+void p2m_domain_teardown(void *arg, struct domain *d)
+{
+    (void)arg;
+    p2m_teardown(d->p2m);
+}
+
+void p2m_domain_release(void *arg, struct domain *d)
+{
+    (void)arg;
+    p2m_destroy(d->p2m);
+    d->p2m = NULL;
+}

@@ -1,0 +1,99 @@
+/*
+ * Physmap operations: the bodies of populate_physmap and
+ * decrease_reservation (Xen's guest_physmap_add_page and
+ * guest_remove_page).
+ */
+#include "memvisor/p2m.h"
+
+int physmap_populate(struct domain *d, gfn_t gfn, unsigned order, unsigned memflags,
+                     mfn_t *mfn_out)
+{
+    mfn_t mfn;
+    int rc;
+
+    /* Validate before allocating: a bad gfn must not consume a claim. */
+    if (order > MAX_ORDER)
+        return -EINVAL;
+    if (domain_is_translated(d) &&
+        (gfn_x(gfn) >= P2M_GFN_LIMIT || (UINT64_C(1) << order) > P2M_GFN_LIMIT - gfn_x(gfn)))
+        return -EINVAL;
+    rc = domain_alloc_pages(d, order, memflags, &mfn);
+    if (rc)
+        return rc;
+    if (domain_is_translated(d)) {
+        p2m_lock(d->p2m);
+        rc = p2m_set_range_locked(d->p2m, gfn, mfn, order, P2M_RAM_RW);
+        p2m_unlock(d->p2m);
+        if (rc) {
+            /* Dying meanwhile, or no memory for a table: give the pages
+             * back.  If destroy already took them, there is nothing to do. */
+            if (domain_release_pages(d, mfn, order) != 0)
+                ALWAYS(domain_is_dying(d));
+            return rc;
+        }
+    }
+    *mfn_out = mfn;
+    return 0;
+}
+
+int physmap_remove_page(struct domain *d, gfn_t gfn)
+{
+    struct p2m_entry e;
+    int rc;
+
+    if (!domain_is_translated(d)) {
+        /* PV: the guest names machine frames. */
+        if (gfn_x(gfn) == INVALID_GFN_RAW)
+            return -EINVAL;
+        return domain_release_pages(d, _mfn(gfn_x(gfn)), 0);
+    }
+    p2m_lock(d->p2m);
+    p2m_lookup_locked(d->p2m, gfn, &e);
+    if (e.type == P2M_INVALID) {
+        rc = -ENOENT;
+    } else {
+        rc = p2m_set_range_locked(d->p2m, gfn, INVALID_MFN, 0, P2M_INVALID);
+        if (rc == 0)
+            rc = domain_release_pages(d, e.mfn, 0);
+    }
+    p2m_unlock(d->p2m);
+    return rc;
+}
+
+int physmap_remove_range(struct domain *d, gfn_t gfn, unsigned order, uint64_t *done)
+{
+    uint64_t nr = UINT64_C(1) << order;
+    int rc = 0;
+
+    *done = 0;
+    if (order > MAX_ORDER)
+        return -EINVAL;
+    if (domain_is_translated(d) && order > 0 && is_aligned_u64(gfn_x(gfn), order)) {
+        struct p2m_entry e;
+
+        /* Fast path: one superpage entry maps exactly this range. */
+        p2m_lock(d->p2m);
+        p2m_lookup_locked(d->p2m, gfn, &e);
+        if (e.type == P2M_RAM_RW && e.order == order) {
+            rc = p2m_set_range_locked(d->p2m, gfn, INVALID_MFN, order, P2M_INVALID);
+            if (rc == 0)
+                rc = domain_release_pages(d, e.mfn, order);
+            p2m_unlock(d->p2m);
+            if (rc == 0)
+                *done = nr;
+            return rc;
+        }
+        p2m_unlock(d->p2m);
+    } else if (!domain_is_translated(d) && order > 0 &&
+               domain_release_pages(d, _mfn(gfn_x(gfn)), order) == 0) {
+        *done = nr;
+        return 0;
+    }
+    for (uint64_t i = 0; i < nr; i++) {
+        rc = physmap_remove_page(d, gfn_add(gfn, i));
+        if (rc)
+            return rc;
+        (*done)++;
+    }
+    return 0;
+}

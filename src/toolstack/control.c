@@ -1,0 +1,258 @@
+/*
+ * The control library: libxenctrl's calls, encoded in Xen 4.17's structures
+ * and sent through the hypercall ABI from shared buffers.
+ */
+#include <stdint.h>
+#include <stdio.h>
+
+#include <xen/xen.h>
+#include <xen/domctl.h>
+#include <xen/memory.h>
+#include <xen/sysctl.h>
+
+#include <string.h>
+
+#include "memvisor/toolstack.h"
+
+/* Extents per reservation call: larger requests are sent in pieces. */
+#define TC_EXTENT_CHUNK 4096
+
+struct tc_handle {
+    struct hc_session *s;
+    struct xen_domctl *domctl;
+    struct xen_sysctl *sysctl;
+    struct xen_memory_reservation *resv;
+    xen_pfn_t *extents;
+    struct mv_memory_claim *claims;
+    struct xen_domctl_getdomaininfo *infos;
+};
+
+#define TC_MAX_INFOS 256
+
+int tc_open(struct hv *hv, domid_t self, bool privileged, struct tc_handle **out)
+{
+    struct tc_handle *t = calloc(1, sizeof(*t));
+    int rc;
+
+    if (!t)
+        return -ENOMEM;
+    rc = hc_session_create(hv, self, privileged, &t->s);
+    if (rc) {
+        free(t);
+        return rc;
+    }
+    t->domctl = hc_buffer_alloc(t->s, sizeof(*t->domctl));
+    t->sysctl = hc_buffer_alloc(t->s, sizeof(*t->sysctl));
+    t->resv = hc_buffer_alloc(t->s, sizeof(*t->resv));
+    t->extents = hc_buffer_alloc(t->s, TC_EXTENT_CHUNK * sizeof(xen_pfn_t));
+    t->claims = hc_buffer_alloc(t->s, MV_CLAIM_MAX_ENTRIES * sizeof(*t->claims));
+    t->infos = hc_buffer_alloc(t->s, TC_MAX_INFOS * sizeof(*t->infos));
+    if (!t->domctl || !t->sysctl || !t->resv || !t->extents || !t->claims || !t->infos) {
+        tc_close(t);
+        return -ENOMEM;
+    }
+    *out = t;
+    return 0;
+}
+
+void tc_close(struct tc_handle *t)
+{
+    if (!t)
+        return;
+    hc_session_destroy(t->s);
+    free(t);
+}
+
+static long tc_domctl(struct tc_handle *t, uint32_t cmd, domid_t domid)
+{
+    t->domctl->cmd = cmd;
+    t->domctl->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+    t->domctl->domain = domid;
+    return hc_call(t->s, HC_DOMCTL, (uint64_t)(uintptr_t)t->domctl, 0, 0, 0, 0);
+}
+
+static long tc_sysctl(struct tc_handle *t, uint32_t cmd)
+{
+    t->sysctl->cmd = cmd;
+    t->sysctl->interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+    return hc_call(t->s, HC_SYSCTL, (uint64_t)(uintptr_t)t->sysctl, 0, 0, 0, 0);
+}
+
+int tc_physinfo(struct tc_handle *t, struct tc_physinfo *out)
+{
+    long rc;
+
+    memset(t->sysctl, 0, sizeof(*t->sysctl));
+    rc = tc_sysctl(t, XEN_SYSCTL_physinfo);
+    if (rc)
+        return (int)rc;
+    out->total_pages = t->sysctl->u.physinfo.total_pages;
+    out->free_pages = t->sysctl->u.physinfo.free_pages;
+    out->outstanding_pages = t->sysctl->u.physinfo.outstanding_pages;
+    out->scrub_pages = t->sysctl->u.physinfo.scrub_pages;
+    out->nr_nodes = t->sysctl->u.physinfo.nr_nodes;
+    out->nr_cpus = t->sysctl->u.physinfo.nr_cpus;
+    return 0;
+}
+
+int tc_domain_create(struct tc_handle *t, domid_t *domid, bool hvm, unsigned max_vcpus)
+{
+    struct xen_domctl_createdomain *cd = &t->domctl->u.createdomain;
+    long rc;
+
+    memset(t->domctl, 0, sizeof(*t->domctl));
+    cd->flags = hvm ? (XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap) : 0;
+    cd->max_vcpus = max_vcpus;
+    cd->max_grant_frames = -1;
+    cd->max_maptrack_frames = -1;
+    cd->grant_opts = XEN_DOMCTL_GRANT_version(1);
+    cd->arch.emulation_flags = hvm ? XEN_X86_EMU_LAPIC : 0;
+    rc = tc_domctl(t, XEN_DOMCTL_createdomain, *domid);
+    if (rc)
+        return (int)rc;
+    *domid = t->domctl->domain;
+    return 0;
+}
+
+int tc_domain_destroy(struct tc_handle *t, domid_t domid)
+{
+    memset(t->domctl, 0, sizeof(*t->domctl));
+    return (int)tc_domctl(t, XEN_DOMCTL_destroydomain, domid);
+}
+
+int tc_domain_setmaxmem(struct tc_handle *t, domid_t domid, uint64_t max_kib)
+{
+    memset(t->domctl, 0, sizeof(*t->domctl));
+    t->domctl->u.max_mem.max_memkb = max_kib;
+    return (int)tc_domctl(t, XEN_DOMCTL_max_mem, domid);
+}
+
+static long tc_memory_op(struct tc_handle *t, unsigned cmd)
+{
+    return hc_call(t->s, HC_MEMORY_OP, cmd, (uint64_t)(uintptr_t)t->resv, 0, 0, 0);
+}
+
+int tc_domain_claim_pages(struct tc_handle *t, domid_t domid, uint64_t nr_pages)
+{
+    memset(t->resv, 0, sizeof(*t->resv));
+    t->resv->nr_extents = nr_pages;
+    t->resv->domid = domid;
+    return (int)tc_memory_op(t, XENMEM_claim_pages);
+}
+
+int tc_domain_claim_set(struct tc_handle *t, domid_t domid, const struct claim_entry *set,
+                        unsigned nr)
+{
+    struct mv_domctl_claim_memory req = { 0 };
+
+    if (nr > MV_CLAIM_MAX_ENTRIES)
+        return -E2BIG;
+    for (unsigned i = 0; i < nr; i++) {
+        t->claims[i].pages = set[i].pages;
+        t->claims[i].cmd = 0;
+        t->claims[i].target = set[i].target == CLAIM_TARGET_GLOBAL ? MV_CLAIM_TARGET_GLOBAL
+                                                                   : set[i].target;
+    }
+    memset(t->domctl, 0, sizeof(*t->domctl));
+    req.claims = (uint64_t)(uintptr_t)t->claims;
+    req.nr_claims = nr;
+    memcpy(&t->domctl->u, &req, sizeof(req));
+    return (int)tc_domctl(t, MV_DOMCTL_claim_memory, domid);
+}
+
+static void dominfo_from_xen(const struct xen_domctl_getdomaininfo *x, struct tc_dominfo *out)
+{
+    out->domid = x->domain;
+    out->dying = x->flags & XEN_DOMINF_dying;
+    out->hvm = x->flags & XEN_DOMINF_hvm_guest;
+    out->tot_pages = x->tot_pages;
+    out->max_pages = x->max_pages;
+    out->outstanding_pages = x->outstanding_pages;
+    out->max_vcpus = x->max_vcpu_id + 1;
+}
+
+int tc_domain_getinfo(struct tc_handle *t, domid_t domid, struct tc_dominfo *out)
+{
+    long rc;
+
+    memset(t->domctl, 0, sizeof(*t->domctl));
+    rc = tc_domctl(t, XEN_DOMCTL_getdomaininfo, domid);
+    if (rc)
+        return (int)rc;
+    /* getdomaininfo answers for the first domain at or after domid. */
+    if (t->domctl->domain != domid)
+        return -ESRCH;
+    dominfo_from_xen(&t->domctl->u.getdomaininfo, out);
+    return 0;
+}
+
+long tc_domain_list(struct tc_handle *t, domid_t first, struct tc_dominfo *out, unsigned max)
+{
+    struct xen_sysctl_getdomaininfolist *l = &t->sysctl->u.getdomaininfolist;
+    long rc;
+
+    if (max > TC_MAX_INFOS)
+        max = TC_MAX_INFOS;
+    memset(t->sysctl, 0, sizeof(*t->sysctl));
+    l->first_domain = first;
+    l->max_domains = max;
+    set_xen_guest_handle(l->buffer, t->infos);
+    rc = tc_sysctl(t, XEN_SYSCTL_getdomaininfolist);
+    if (rc)
+        return rc;
+    for (unsigned i = 0; i < l->num_domains; i++)
+        dominfo_from_xen(&t->infos[i], &out[i]);
+    return l->num_domains;
+}
+
+/* One reservation op, in chunks of TC_EXTENT_CHUNK extents. */
+static long tc_reservation(struct tc_handle *t, unsigned op, domid_t domid, uint64_t nr,
+                           unsigned order, unsigned mem_flags, uint64_t *extents)
+{
+    uint64_t done = 0;
+
+    while (done < nr) {
+        uint64_t chunk = min_u64(nr - done, TC_EXTENT_CHUNK);
+        long rc;
+
+        memset(t->resv, 0, sizeof(*t->resv));
+        if (extents) {
+            for (uint64_t i = 0; i < chunk; i++)
+                t->extents[i] = extents[done + i];
+            set_xen_guest_handle(t->resv->extent_start, t->extents);
+        }
+        t->resv->nr_extents = chunk;
+        t->resv->extent_order = order;
+        t->resv->mem_flags = mem_flags;
+        t->resv->domid = domid;
+        rc = tc_memory_op(t, op);
+        if (rc < 0)
+            return done ? (long)done : rc;
+        if (extents && op != XENMEM_decrease_reservation)
+            for (long i = 0; i < rc; i++)
+                extents[done + (uint64_t)i] = t->extents[i];
+        done += (uint64_t)rc;
+        if ((uint64_t)rc < chunk)
+            break;
+    }
+    return (long)done;
+}
+
+long tc_populate_physmap(struct tc_handle *t, domid_t domid, uint64_t nr, unsigned order,
+                         unsigned mem_flags, uint64_t *extents)
+{
+    return tc_reservation(t, XENMEM_populate_physmap, domid, nr, order, mem_flags, extents);
+}
+
+long tc_decrease_reservation(struct tc_handle *t, domid_t domid, uint64_t nr, unsigned order,
+                             const uint64_t *extents)
+{
+    return tc_reservation(t, XENMEM_decrease_reservation, domid, nr, order, 0,
+                          (uint64_t *)extents);
+}
+
+long tc_increase_reservation(struct tc_handle *t, domid_t domid, uint64_t nr, unsigned order,
+                             unsigned mem_flags, uint64_t *extents)
+{
+    return tc_reservation(t, XENMEM_increase_reservation, domid, nr, order, mem_flags, extents);
+}
