@@ -146,23 +146,42 @@ static bool extent_locate(struct domain *d, uint64_t mfn, unsigned order, uint64
     return false;
 }
 
-/* Drops the allocation references of a released block and frees what was
- * the last reference.  No lock held. */
+/* Frees [mfn, mfn + nr) as maximal aligned blocks. */
+static void free_range(struct domain_table *t, uint64_t mfn, uint64_t nr)
+{
+    while (nr) {
+        unsigned order = fls64(nr) - 1;
+
+        if (mfn && (unsigned)__builtin_ctzll(mfn) < order)
+            order = (unsigned)__builtin_ctzll(mfn);
+        heap_free_pages(t->heap, _mfn(mfn), order, true);
+        mfn += UINT64_C(1) << order;
+        nr -= UINT64_C(1) << order;
+    }
+}
+
+/*
+ * Drops the allocation references of a released block and frees each frame
+ * whose last reference this was.  Whoever brings a count to zero frees that
+ * frame, so a concurrent domain_put_page never frees one twice.  No lock
+ * held.
+ */
 static void release_block(struct domain_table *t, uint64_t mfn, unsigned order)
 {
-    uint64_t nr = UINT64_C(1) << order, held = 0;
+    uint64_t nr = UINT64_C(1) << order, i;
 
-    for (uint64_t i = 0; i < nr; i++)
+    for (i = 0; i < nr; i++)
         if (count_drop(&t->m->frames[mfn + i]) != 0)
-            held++;
-    if (held == 0) {
+            break;
+    if (i == nr) {
         heap_free_pages(t->heap, _mfn(mfn), order, true);
         return;
     }
-    /* Someone else holds references on some frames: free the others one
-     * by one; the last domain_put_page frees the rest. */
-    for (uint64_t i = 0; i < nr; i++)
-        if (__atomic_load_n(&t->m->frames[mfn + i].count, __ATOMIC_ACQUIRE) == 0)
+    /* Frame i is still referenced: its holder frees it.  Free the frames
+     * before it as blocks, and those after it one by one. */
+    free_range(t, mfn, i);
+    for (i++; i < nr; i++)
+        if (count_drop(&t->m->frames[mfn + i]) == 0)
             heap_free_pages(t->heap, _mfn(mfn + i), 0, true);
 }
 

@@ -1,0 +1,108 @@
+/* Unit tests: the machine (RAM, frame table, NUMA layout, page primitives). */
+#include <stdlib.h>
+
+#include "../harness.h"
+#include "memvisor/machine.h"
+
+static void test_frame_table_size(void)
+{
+    CHECK_EQ(sizeof(struct frame), 32);
+}
+
+static void test_config_validation(void)
+{
+    static const struct { uint64_t ram; unsigned nodes; int rc; } cases[] = {
+        { 64 << 20, 1, 0 },
+        { 64 << 20, 4, 0 },
+        { 8 << 20, 1, -EINVAL },                  /* below 16 MiB */
+        { (64 << 20) + 4096, 1, -EINVAL },        /* not a multiple of 2 MiB */
+        { 64 << 20, 0, -EINVAL },
+        { 64 << 20, 65, -EINVAL },
+        { 64 << 20, 9, -EINVAL },                 /* nodes under 8 MiB */
+        { UINT64_C(1) << 45, 1, -EINVAL },        /* beyond 32-bit frame numbers */
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct machine_config cfg = { cases[i].ram, cases[i].nodes, false };
+        struct machine *m = NULL;
+        const char *why = NULL;
+        int rc = machine_create(&cfg, &m, &why);
+
+        CHECK_EQ(rc, cases[i].rc);
+        if (rc)
+            CHECK(why != NULL);
+        machine_destroy(m);
+    }
+}
+
+static void test_numa_layout(void)
+{
+    struct machine_config cfg = { UINT64_C(3) << 30, 4, false };
+    struct machine *m;
+
+    REQUIRE(machine_create(&cfg, &m, NULL) == 0);
+    CHECK_EQ(m->nr_frames, (UINT64_C(3) << 30) >> PAGE_SHIFT);
+    CHECK_EQ(m->node[0].start_mfn, 0);
+    for (unsigned n = 0; n < 4; n++) {
+        CHECK(is_aligned_u64(m->node[n].start_mfn, SUPERPAGE_ORDER));
+        if (n > 0)
+            CHECK_EQ(m->node[n].start_mfn, m->node[n - 1].end_mfn);
+        CHECK_EQ(machine_mfn_node(m, _mfn(m->node[n].start_mfn)), n);
+        CHECK_EQ(machine_mfn_node(m, _mfn(m->node[n].end_mfn - 1)), n);
+    }
+    CHECK_EQ(m->node[3].end_mfn, m->nr_frames);
+    /* Frame 0 belongs to the hypervisor. */
+    CHECK(frame_state_bits(&m->frames[0]) & FRAME_RESERVED);
+    /* An untouched entry reads as a free, clean frame. */
+    CHECK_EQ(frame_state(&m->frames[1000]), FRAME_FREE);
+    CHECK_EQ(m->frames[1000].need_scrub, 0);
+    machine_destroy(m);
+}
+
+/* A large sparse host costs nothing until used. */
+static void test_sparse_host(void)
+{
+    struct machine_config cfg = { UINT64_C(1) << 40, 2, false };
+    struct machine *m;
+
+    REQUIRE(machine_create(&cfg, &m, NULL) == 0);
+    CHECK_EQ(m->nr_frames, UINT64_C(1) << 28);
+    CHECK(pages_are_zero(machine_frame_bytes(m, _mfn(m->nr_frames - 1)), 1));
+    machine_destroy(m);
+}
+
+static void test_page_primitives(void)
+{
+    struct machine_config cfg = { 16 << 20, 1, false };
+    struct machine *m;
+    uint8_t *a, *b;
+
+    REQUIRE(machine_create(&cfg, &m, NULL) == 0);
+    a = machine_frame_bytes(m, _mfn(10));
+    b = machine_frame_bytes(m, _mfn(11));
+    CHECK(pages_are_zero(a, 2));
+    /* A single non-zero byte anywhere is found. */
+    for (size_t off = 0; off < 2 * PAGE_SIZE; off += 61) {
+        a[off] = 0x80;
+        CHECK(!pages_are_zero(a, 2));
+        a[off] = 0;
+    }
+    a[2 * PAGE_SIZE - 1] = 1;
+    CHECK(!pages_are_zero(a, 2));
+    CHECK(pages_are_zero(a, 1));
+    memset(a, 0xa5, 2 * PAGE_SIZE);
+    pages_clear(a, 2);
+    CHECK(pages_are_zero(a, 2));
+    memset(a, 0x5a, PAGE_SIZE);
+    pages_clear_cached(a, 1);
+    CHECK(pages_are_zero(a, 1));
+    for (size_t i = 0; i < PAGE_SIZE; i++)
+        a[i] = (uint8_t)(i * 7);
+    page_copy(b, a);
+    CHECK(memcmp(a, b, PAGE_SIZE) == 0);
+    machine_destroy(m);
+}
+
+HARNESS_MAIN("machine", TEST_ENTRY(test_frame_table_size), TEST_ENTRY(test_config_validation),
+             TEST_ENTRY(test_numa_layout), TEST_ENTRY(test_sparse_host),
+             TEST_ENTRY(test_page_primitives))
