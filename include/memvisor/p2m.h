@@ -55,6 +55,10 @@ void p2m_lookup_locked(struct p2m *p, gfn_t gfn, struct p2m_entry *out);
  * -EINVAL (range beyond P2M_GFN_LIMIT), -ENOMEM (a table). */
 int p2m_set_range_locked(struct p2m *p, gfn_t gfn, mfn_t mfn, unsigned order,
                          enum p2m_type t) MV_MUST_CHECK;
+/* Creates the tables a later p2m_set_range_locked of a 2^order-aligned
+ * mfn block at gfn will need, so that it cannot fail for memory.  No
+ * translation changes.  -EINVAL, -ENOMEM. */
+int p2m_prepare_range_locked(struct p2m *p, gfn_t gfn, unsigned order) MV_MUST_CHECK;
 void p2m_lock(struct p2m *p);
 void p2m_unlock(struct p2m *p);
 uint64_t p2m_nr_ram_pages(struct p2m *p);

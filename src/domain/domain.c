@@ -33,12 +33,18 @@ void domain_table_destroy(struct domain_table *t)
 {
     if (!t)
         return;
-    for (unsigned id = 0; id < DOMID_FIRST_RESERVED; id++) {
-        struct domain *d = domain_lookup(t, (domid_t)id);
-        if (d) {
-            (void)domain_kill(d);
-            domain_put(d);
-        }
+    for (;;) {
+        struct domain *d;
+
+        lock_acquire(&t->lock);
+        d = t->nr_domains ? t->by_id[domain_table_next_locked(t, 0)] : NULL;
+        if (d)
+            domain_get(d);
+        lock_release(&t->lock);
+        if (!d)
+            break;
+        (void)domain_kill(d);
+        domain_put(d);
     }
     lock_fini(&t->lock);
     free(t);
@@ -147,6 +153,7 @@ int domain_create(struct domain_table *t, domid_t domid, const struct domain_con
     if (rc == 0) {
         d->domid = domid;
         t->by_id[domid] = d;
+        t->in_use[domid / 64] |= UINT64_C(1) << (domid % 64);
         t->nr_domains++;
     }
     lock_release(&t->lock);
@@ -182,6 +189,7 @@ int domain_kill(struct domain *d)
 
     lock_acquire(&t->lock);
     t->by_id[d->domid] = NULL;
+    t->in_use[d->domid / 64] &= ~(UINT64_C(1) << (d->domid % 64));
     t->nr_domains--;
     lock_release(&t->lock);
     atomic_store_explicit(&d->state, DOMAIN_DEAD, memory_order_release);
@@ -228,9 +236,7 @@ int domain_for_each(struct domain_table *t, domid_t first,
         int rc;
 
         lock_acquire(&t->lock);
-        /* Skip empty slots without dropping the lock each time. */
-        while (id < DOMID_FIRST_RESERVED && !t->by_id[id])
-            id++;
+        id = domain_table_next_locked(t, id);
         d = id < DOMID_FIRST_RESERVED ? t->by_id[id] : NULL;
         if (d)
             domain_get(d);

@@ -99,6 +99,7 @@ unsigned domain_check(struct domain *d, FILE *report)
 struct table_walk {
     struct checker *c;
     uint64_t claims_sum;
+    uint64_t tot_sum;
     uint64_t *owned; /* allocated pages per domid, from the frame census */
 };
 
@@ -114,6 +115,7 @@ static int check_one(void *arg, struct domain *d)
     lock_acquire(&d->lock);
     tot = d->tot_pages;
     lock_release(&d->lock);
+    w->tot_sum += tot;
     if (w->owned && w->owned[d->domid] != tot)
         violation(w->c, "d%u: %" PRIu64 " frames carry its ownership, tot_pages %" PRIu64,
                   d->domid, w->owned[d->domid], tot);
@@ -123,19 +125,39 @@ static int check_one(void *arg, struct domain *d)
 unsigned domain_table_check(struct domain_table *t, FILE *report)
 {
     struct checker c = { report, 0 };
-    struct table_walk w = { &c, 0, NULL };
+    struct table_walk w = { &c, 0, 0, NULL };
+    uint64_t census = 0;
     struct heap_totals totals;
 
+    unsigned max_id = 0;
+
     /* Census: frames holding an allocation reference, by owner. */
-    w.owned = calloc(DOMID_FIRST_RESERVED, sizeof(*w.owned));
+    lock_acquire(&t->lock);
+    for (unsigned id = domain_table_next_locked(t, 0); id < DOMID_FIRST_RESERVED;
+         id = domain_table_next_locked(t, id + 1))
+        max_id = id;
+    lock_release(&t->lock);
+    w.owned = calloc(max_id + 1, sizeof(*w.owned));
     if (w.owned) {
         for (uint64_t mfn = 0; mfn < t->m->nr_frames; mfn++) {
             const struct frame *f = &t->m->frames[mfn];
-            if ((frame_owner_flags(f) & FRAME_ALLOCATED) && frame_owner(f) < DOMID_FIRST_RESERVED)
-                w.owned[frame_owner(f)]++;
+            domid_t owner = frame_owner(f);
+
+            if (!(frame_owner_flags(f) & FRAME_ALLOCATED))
+                continue;
+            if (owner > max_id)
+                violation(&c, "frame %#" PRIx64 " is allocated to d%u, which does not exist",
+                          mfn, owner);
+            else
+                w.owned[owner]++;
+            census++;
         }
     }
     (void)domain_for_each(t, 0, check_one, &w);
+    /* Every allocated frame belongs to a live domain. */
+    if (w.owned && census != w.tot_sum)
+        violation(&c, "%" PRIu64 " frames carry an allocation reference, domains own %" PRIu64,
+                  census, w.tot_sum);
     free(w.owned);
 
     heap_get_totals(t->heap, &totals);

@@ -18,9 +18,24 @@ struct domain_table {
     struct domain_hooks hooks;
     /* Under lock. */
     struct domain *by_id[DOMID_FIRST_RESERVED];
+    uint64_t in_use[(DOMID_FIRST_RESERVED + 63) / 64]; /* bit per by_id slot in use */
     domid_t rover;
     unsigned nr_domains;
 };
+
+/* The first domid >= from in use, or DOMID_FIRST_RESERVED.  Table lock held. */
+static inline unsigned domain_table_next_locked(const struct domain_table *t, unsigned from)
+{
+    for (unsigned w = from / 64; w < ARRAY_SIZE(t->in_use); w++) {
+        uint64_t bits = t->in_use[w];
+
+        if (w == from / 64)
+            bits &= ~UINT64_C(0) << (from % 64);
+        if (bits)
+            return w * 64 + (unsigned)__builtin_ctzll(bits);
+    }
+    return DOMID_FIRST_RESERVED;
+}
 
 static inline struct frame *domain_frame(const struct domain *d, uint64_t mfn)
 {

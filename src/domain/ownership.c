@@ -88,7 +88,7 @@ int domain_assign_pages(struct domain *d, mfn_t mfn_, unsigned order, unsigned m
     for (uint64_t i = 0; i < nr; i++) {
         struct frame *f = domain_frame(d, mfn + i);
 
-        ALWAYS(frame_state(f) == FRAME_INUSE || frame_state(f) == FRAME_OFFLINING);
+        assert(frame_state(f) == FRAME_INUSE || frame_state(f) == FRAME_OFFLINING);
         frame_set_owner(f, d->domid);
         frame_set_owner_flags(f, FRAME_ALLOCATED | (extra ? FRAME_EXTRA : 0));
         __atomic_store_n(&f->count, 1, __ATOMIC_RELEASE);

@@ -20,8 +20,10 @@
 
 #include "heap_internal.h"
 
-/* Pages cleared between two looks at the abort flag (64 KiB). */
-#define SCRUB_RUN_PAGES 16
+/* Pages cleared between two looks at the abort flag: 256 KiB, a few
+ * microseconds of waiting for an aborter, and long enough a burst for
+ * streaming stores to reach full bandwidth. */
+#define SCRUB_RUN_PAGES 64
 
 static uint8_t scrub_state_load(const struct frame *f)
 {

@@ -177,6 +177,59 @@ static int entry_make_table(struct p2m *p, p2me_t *slot, unsigned level)
     return 0;
 }
 
+/*
+ * Ensures the tables exist for an entry of `order` at gfn (splitting a
+ * larger leaf in the way), without changing any translation.
+ */
+static int prepare_entry_locked(struct p2m *p, uint64_t gfn, unsigned order)
+{
+    unsigned target = order / 9 + 1;
+    p2me_t *t = p->root;
+
+    for (unsigned level = P2M_LEVELS; level > target; level--) {
+        p2me_t *slot = &t[level_index(gfn, level)];
+        int rc;
+
+        if (!p2me_is_table(*slot)) {
+            rc = entry_make_table(p, slot, level);
+            if (rc)
+                return rc;
+        }
+        t = p2me_table(*slot);
+    }
+    return 0;
+}
+
+/* The largest of 1G, 2M, 4K that is aligned at g (and m) and fits in left. */
+static unsigned piece_order(uint64_t g, uint64_t m, bool check_m, uint64_t left)
+{
+    for (unsigned cand = GIGAPAGE_ORDER; cand > 0; cand -= 9)
+        if (is_aligned_u64(g, cand) && (!check_m || is_aligned_u64(m, cand)) &&
+            left >= (UINT64_C(1) << cand))
+            return cand;
+    return 0;
+}
+
+int p2m_prepare_range_locked(struct p2m *p, gfn_t gfn_, unsigned order)
+{
+    uint64_t gfn = gfn_x(gfn_), nr = UINT64_C(1) << order;
+
+    lock_assert_held(&p->lock);
+    if (p->dead || order > MAX_ORDER || gfn >= P2M_GFN_LIMIT || nr > P2M_GFN_LIMIT - gfn)
+        return -EINVAL;
+    /* An mfn block of 2^order is 2^order aligned, so the pieces depend on
+     * the gfn alone. */
+    for (uint64_t done = 0; done < nr;) {
+        unsigned o = piece_order(gfn + done, 0, false, nr - done);
+        int rc = prepare_entry_locked(p, gfn + done, o);
+
+        if (rc)
+            return rc;
+        done += UINT64_C(1) << o;
+    }
+    return 0;
+}
+
 /* Sets one aligned entry of order 0, 9 or 18. */
 static int set_entry_locked(struct p2m *p, uint64_t gfn, uint64_t mfn, unsigned order,
                             enum p2m_type type)
@@ -220,17 +273,9 @@ int p2m_set_range_locked(struct p2m *p, gfn_t gfn_, mfn_t mfn_, unsigned order,
         return -EINVAL;
     for (uint64_t done = 0; done < nr;) {
         uint64_t g = gfn + done, m = mfn + done;
-        unsigned o = 0;
+        unsigned o = piece_order(g, m, type != P2M_INVALID, nr - done);
         int rc;
 
-        /* The largest of 1G, 2M, 4K that is aligned on both sides and fits. */
-        for (unsigned cand = GIGAPAGE_ORDER; cand > 0; cand -= 9) {
-            if (is_aligned_u64(g, cand) && (type == P2M_INVALID || is_aligned_u64(m, cand)) &&
-                nr - done >= (UINT64_C(1) << cand)) {
-                o = cand;
-                break;
-            }
-        }
         rc = set_entry_locked(p, g, m, o, type);
         if (rc)
             return rc;

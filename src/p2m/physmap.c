@@ -11,12 +11,17 @@ int physmap_populate(struct domain *d, gfn_t gfn, unsigned order, unsigned memfl
     mfn_t mfn;
     int rc;
 
-    /* Validate before allocating: a bad gfn must not consume a claim. */
     if (order > MAX_ORDER)
         return -EINVAL;
-    if (domain_is_translated(d) &&
-        (gfn_x(gfn) >= P2M_GFN_LIMIT || (UINT64_C(1) << order) > P2M_GFN_LIMIT - gfn_x(gfn)))
-        return -EINVAL;
+    /* Validate and build the p2m tables before allocating: a bad gfn or a
+     * table allocation failure must not consume a claim. */
+    if (domain_is_translated(d)) {
+        p2m_lock(d->p2m);
+        rc = p2m_prepare_range_locked(d->p2m, gfn, order);
+        p2m_unlock(d->p2m);
+        if (rc)
+            return rc;
+    }
     rc = domain_alloc_pages(d, order, memflags, &mfn);
     if (rc)
         return rc;
@@ -25,10 +30,12 @@ int physmap_populate(struct domain *d, gfn_t gfn, unsigned order, unsigned memfl
         rc = p2m_set_range_locked(d->p2m, gfn, mfn, order, P2M_RAM_RW);
         p2m_unlock(d->p2m);
         if (rc) {
-            /* Dying meanwhile, or no memory for a table: give the pages
-             * back.  If destroy already took them, there is nothing to do. */
+            /* Dying meanwhile, or a concurrent populate replaced the
+             * tables prepared above and a new one could not be had: give
+             * the pages back (the claim they used is lost, as in Xen).  If
+             * destroy already took them, there is nothing to do. */
             if (domain_release_pages(d, mfn, order) != 0)
-                ALWAYS(domain_is_dying(d));
+                assert(domain_is_dying(d));
             return rc;
         }
     }

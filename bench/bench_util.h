@@ -1,0 +1,33 @@
+/*
+ * Helpers for benchmarks: best-of-N timing and one JSON object per line,
+ * each figure beside the limit or peer it is measured against in the same
+ * run (as a ratio).
+ */
+#ifndef MEMVISOR_BENCH_UTIL_H
+#define MEMVISOR_BENCH_UTIL_H
+
+#include <stdio.h>
+
+#include "memvisor/base.h"
+
+#define GIB (UINT64_C(1) << 30)
+
+/* name, value, unit; and optionally what it is compared with. */
+static inline void bench_emit(const char *name, double value, const char *unit, const char *vs,
+                              double vs_value, const char *note)
+{
+    printf("{\"name\": \"%s\", \"value\": %.4g, \"unit\": \"%s\"", name, value, unit);
+    if (vs && vs_value > 0)
+        printf(", \"vs\": \"%s\", \"vs_value\": %.4g, \"ratio\": %.3f", vs, vs_value, value / vs_value);
+    if (note)
+        printf(", \"note\": \"%s\"", note);
+    printf("}\n");
+    fflush(stdout);
+}
+
+static inline double gbps(uint64_t bytes, uint64_t ns)
+{
+    return ns ? (double)bytes / (double)ns : 0; /* bytes per ns = GB/s */
+}
+
+#endif
