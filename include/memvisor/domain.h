@@ -143,6 +143,9 @@ int domain_claim_set(struct domain *d, const struct claim_entry *entries,
  */
 int domain_alloc_pages(struct domain *d, unsigned order, unsigned memflags,
                        mfn_t *mfn_out) MV_MUST_CHECK;
+/* Up to nr single pages for d, as successive domain_alloc_pages(order 0)
+ * calls would give them (see heap_alloc_pages_bulk); returns how many. */
+unsigned domain_alloc_pages_bulk(struct domain *d, unsigned nr, unsigned memflags, mfn_t *mfns);
 /* Gives already allocated anonymous frames to d (Xen's assign_pages). */
 int domain_assign_pages(struct domain *d, mfn_t mfn, unsigned order,
                         unsigned memflags) MV_MUST_CHECK;

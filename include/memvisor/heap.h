@@ -114,6 +114,28 @@ int heap_alloc_pages(struct heap *h, unsigned order, unsigned memflags,
                      const struct heap_owner *owner, mfn_t *mfn_out) MV_MUST_CHECK;
 
 /*
+ * Allocates up to nr (<= HEAP_BULK_MAX) single pages with the outcome of
+ * nr successive heap_alloc_pages(order 0) calls: the same gate and claim
+ * consumption for each page, on the node the same round-robin picks,
+ * stopping at the first that would fail.  But each lock is taken once,
+ * each node's share comes as a few aligned blocks (up to 2 MiB), and
+ * dirty pages are scrubbed a block at a time.  mfns[i] is the i-th page;
+ * blocks[] (room for HEAP_BULK_MAX) the blocks they lie in, for the owner
+ * to keep as extents.  Returns how many pages were allocated; 0 for
+ * requests it does not batch (an address-width limit), which the caller
+ * then makes one page at a time.
+ */
+#define HEAP_BULK_MAX 512
+struct heap_block {
+    mfn_t mfn;
+    unsigned order;
+    unsigned node;
+};
+unsigned heap_alloc_pages_bulk(struct heap *h, unsigned nr, unsigned memflags,
+                               const struct heap_owner *owner, mfn_t *mfns,
+                               struct heap_block *blocks, unsigned *nr_blocks);
+
+/*
  * Frees 2^order in-use frames.  need_scrub marks them dirty (their bytes
  * may belong to the previous tenant).  Frames marked for offlining are kept
  * out of the heap.

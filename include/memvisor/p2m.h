@@ -85,6 +85,14 @@ static inline bool domain_is_translated(const struct domain *d)
 int physmap_populate(struct domain *d, gfn_t gfn, unsigned order, unsigned memflags,
                      mfn_t *mfn_out) MV_MUST_CHECK;
 /*
+ * populate_physmap of nr single pages at gfns[] in one pass (nr <=
+ * HEAP_BULK_MAX): the same outcome as nr successive physmap_populate
+ * calls up to the first that would fail, which is left undone.  Returns
+ * how many were placed; mfns[] receives their frames.
+ */
+unsigned physmap_populate_bulk(struct domain *d, const uint64_t *gfns, unsigned nr,
+                               unsigned memflags, mfn_t *mfns);
+/*
  * Unmaps and releases one page (Xen's guest_remove_page).  For a
  * non-translated domain gfn is the mfn.  -ENOENT: nothing there;
  * -EINVAL: not the domain's page.

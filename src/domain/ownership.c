@@ -56,35 +56,24 @@ static bool frame_owned_by(const struct frame *f, const struct domain *d)
            (frame_owner_flags(f) & FRAME_ALLOCATED);
 }
 
-int domain_assign_pages(struct domain *d, mfn_t mfn_, unsigned order, unsigned memflags)
+/* Xen's assign_pages, d->lock held. */
+static int assign_locked(struct domain *d, uint64_t mfn, unsigned order, bool extra)
 {
-    uint64_t mfn = mfn_x(mfn_), nr = UINT64_C(1) << order;
-    bool extra = memflags & (MEMF_no_refcount | MEMF_no_owner);
-    int rc = 0;
+    uint64_t nr = UINT64_C(1) << order;
 
-    if (order > MAX_ORDER)
+    lock_assert_held(&d->lock);
+    if (domain_is_dying(d))
         return -EINVAL;
-    lock_acquire(&d->lock);
-    if (domain_is_dying(d)) {
-        rc = -EINVAL;
-        goto out;
-    }
     if (!extra) {
         uint64_t counted = d->tot_pages - d->extra_pages;
-        if (counted > d->max_pages) {
-            rc = -EPERM; /* inconsistent: max was lowered below tot */
-            goto out;
-        }
-        if (nr > d->max_pages - counted) {
-            rc = -E2BIG; /* over-allocation */
-            goto out;
-        }
+        if (counted > d->max_pages)
+            return -EPERM; /* inconsistent: max was lowered below tot */
+        if (nr > d->max_pages - counted)
+            return -E2BIG; /* over-allocation */
     }
     /* Xen's tot_pages is an unsigned int. */
-    if (d->tot_pages + nr > UINT32_MAX) {
-        rc = -E2BIG;
-        goto out;
-    }
+    if (d->tot_pages + nr > UINT32_MAX)
+        return -E2BIG;
     for (uint64_t i = 0; i < nr; i++) {
         struct frame *f = domain_frame(d, mfn + i);
 
@@ -97,7 +86,22 @@ int domain_assign_pages(struct domain *d, mfn_t mfn_, unsigned order, unsigned m
     d->tot_pages += nr;
     if (extra)
         d->extra_pages += nr;
-out:
+    return 0;
+}
+
+static bool memflags_extra(unsigned memflags)
+{
+    return memflags & (MEMF_no_refcount | MEMF_no_owner);
+}
+
+int domain_assign_pages(struct domain *d, mfn_t mfn, unsigned order, unsigned memflags)
+{
+    int rc;
+
+    if (order > MAX_ORDER)
+        return -EINVAL;
+    lock_acquire(&d->lock);
+    rc = assign_locked(d, mfn_x(mfn), order, memflags_extra(memflags));
     lock_release(&d->lock);
     return rc;
 }
@@ -125,6 +129,49 @@ int domain_alloc_pages(struct domain *d, unsigned order, unsigned memflags, mfn_
         return rc;
     }
     *mfn_out = mfn;
+    return 0;
+}
+
+unsigned domain_alloc_pages_bulk(struct domain *d, unsigned nr, unsigned memflags, mfn_t *mfns)
+{
+    struct heap_block blocks[HEAP_BULK_MAX];
+    bool extra = memflags_extra(memflags);
+    unsigned got, nr_blocks, assigned = 0;
+
+    if (memflags & MEMF_no_owner)
+        return 0;
+    /* Ask only for what max_pages lets the domain take: the page that
+     * would go over is left to the single-page path, which fails it as
+     * Xen does. */
+    lock_acquire(&d->lock);
+    if (domain_is_dying(d)) {
+        nr = 0;
+    } else if (!extra) {
+        uint64_t counted = d->tot_pages - d->extra_pages;
+        nr = (unsigned)min_u64(nr, counted > d->max_pages ? 0 : d->max_pages - counted);
+    }
+    lock_release(&d->lock);
+    got = heap_alloc_pages_bulk(d->table->heap, nr, memflags, &d->alloc_owner, mfns, blocks,
+                                &nr_blocks);
+
+    /* The blocks become extents: destroying the domain frees them whole. */
+    lock_acquire(&d->lock);
+    while (assigned < nr_blocks &&
+           assign_locked(d, mfn_x(blocks[assigned].mfn), blocks[assigned].order, extra) == 0)
+        assigned++;
+    lock_release(&d->lock);
+    if (assigned == nr_blocks)
+        return got;
+    /* Dying meanwhile, or max lowered under us: give everything back. */
+    for (unsigned b = 0; b < nr_blocks; b++) {
+        if (b < assigned) {
+            if (domain_release_pages(d, blocks[b].mfn, blocks[b].order) != 0)
+                assert(domain_is_dying(d));
+        } else {
+            heap_free_pages(d->table->heap, blocks[b].mfn, blocks[b].order,
+                            (memflags & MEMF_no_scrub) != 0);
+        }
+    }
     return 0;
 }
 

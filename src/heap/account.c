@@ -44,22 +44,20 @@ static bool gate_allows(const struct heap *h, uint64_t pages, unsigned node,
     return pages <= node_unclaimed + (c ? c->node[node] : 0);
 }
 
-int account_reserve(struct heap *h, unsigned node, uint64_t pages,
-                    struct heap_claims *c, struct reservation *r)
+/* Takes `pages` from node's free count and consumes the claim: the
+ * reservation proper.  Account lock held, gate already passed. */
+static void reserve_locked(struct heap *h, unsigned node, uint64_t pages,
+                           struct heap_claims *c, struct reservation *r)
 {
     struct heap_account *a = &h->acct;
 
+    lock_assert_held(&a->lock);
     r->node = node;
     r->pages = pages;
     r->claims = c;
     r->from_global = r->from_own_node = 0;
     r->other_node_mask = 0;
-
-    lock_acquire(&a->lock);
-    if (!gate_allows(h, pages, node, c)) {
-        lock_release(&a->lock);
-        return -ENOMEM;
-    }
+    r->generation = c ? c->generation : 0;
     a->total_avail -= pages;
     a->node_avail[node] -= pages;
 
@@ -68,7 +66,6 @@ int account_reserve(struct heap *h, unsigned node, uint64_t pages,
      * the pages come from, then the global claim, then claims on other
      * nodes (so that tot_pages + claims stays within max_pages).
      */
-    r->generation = c ? c->generation : 0;
     if (c && c->total) {
         uint64_t left = min_u64(pages, c->total), used = left;
 
@@ -89,9 +86,34 @@ int account_reserve(struct heap *h, unsigned node, uint64_t pages,
         c->total -= used;
         a->outstanding -= used;
     }
-    lock_release(&a->lock);
-    return 0;
 }
+
+int account_reserve(struct heap *h, unsigned node, uint64_t pages,
+                    struct heap_claims *c, struct reservation *r)
+{
+    int rc = -ENOMEM;
+
+    lock_acquire(&h->acct.lock);
+    if (gate_allows(h, pages, node, c)) {
+        reserve_locked(h, node, pages, c, r);
+        rc = 0;
+    }
+    lock_release(&h->acct.lock);
+    return rc;
+}
+
+bool account_reserve_page_locked(struct heap *h, unsigned node, struct heap_claims *c)
+{
+    struct reservation r;
+
+    if (!gate_allows(h, 1, node, c))
+        return false;
+    reserve_locked(h, node, 1, c, &r);
+    return true;
+}
+
+void account_lock(struct heap *h) { lock_acquire(&h->acct.lock); }
+void account_unlock(struct heap *h) { lock_release(&h->acct.lock); }
 
 void account_unreserve(struct heap *h, struct reservation *r)
 {

@@ -138,6 +138,80 @@ static unsigned next_node_in(uint64_t mask, unsigned after, unsigned nr_nodes)
     return after;
 }
 
+static uint64_t all_nodes_mask(const struct heap *h)
+{
+    return h->nr_nodes == 64 ? UINT64_MAX : (UINT64_C(1) << h->nr_nodes) - 1;
+}
+
+static uint64_t owner_affinity(const struct heap *h, const struct heap_owner *owner)
+{
+    uint64_t all = all_nodes_mask(h);
+    uint64_t aff = owner && owner->node_affinity ? owner->node_affinity & all : all;
+
+    return aff ? aff : all;
+}
+
+/*
+ * Node choice (specs 1.5): the requested node; else round-robin over the
+ * owner's affinity, so a domain's memory interleaves; else round-robin for
+ * anonymous memory.
+ */
+unsigned alloc_first_node(struct heap *h, unsigned memflags, const struct heap_owner *owner)
+{
+    unsigned req = MEMF_get_node(memflags);
+
+    if (req != NUMA_NO_NODE)
+        return req;
+    if (owner && owner->last_alloc_node)
+        return next_node_in(owner_affinity(h, owner),
+                            atomic_load_explicit(owner->last_alloc_node, memory_order_relaxed),
+                            h->nr_nodes);
+    return atomic_fetch_add_explicit(&h->anon_next_node, 1, memory_order_relaxed) % h->nr_nodes;
+}
+
+/*
+ * The nodes to try in each pass: the first node completely; then (unless
+ * an exact node was asked for) the rest of the affinity mask; then every
+ * other node once.
+ */
+uint64_t alloc_candidates(struct heap *h, unsigned memflags, const struct heap_owner *owner,
+                          unsigned pass, uint64_t tried, unsigned first)
+{
+    if (pass == 0)
+        return UINT64_C(1) << first;
+    if ((memflags & MEMF_exact_node) && MEMF_get_node(memflags) != NUMA_NO_NODE)
+        return 0;
+    if (pass == 1)
+        return owner_affinity(h, owner) & ~tried;
+    return all_nodes_mask(h) & ~tried;
+}
+
+/*
+ * Takes a block of 2^order off node n's lists: clean buddies first (unless
+ * no_scrub), then dirty ones; splits it and marks it in use.  Returns the
+ * block (LIST_NIL if none fits) and its dirty pages, which leave the free
+ * pool's dirty count now and are the caller's to clean.  Node lock held.
+ */
+uint64_t node_take_block(struct heap *h, struct heap_node *n, unsigned zone_hi, unsigned order,
+                         bool no_scrub, uint64_t *dirty)
+{
+    unsigned found_order;
+    uint64_t head, mfn;
+
+    lock_assert_held(&n->lock);
+    head = node_find_buddy(h, n, 1, zone_hi, order, no_scrub, &found_order);
+    if (head == LIST_NIL && !no_scrub)
+        head = node_find_buddy(h, n, 1, zone_hi, order, true, &found_order);
+    if (head == LIST_NIL)
+        return LIST_NIL;
+    buddy_list_del(h, n, head, found_order);
+    mfn = buddy_split(h, n, head, found_order, order);
+    *dirty = block_mark_inuse(h, mfn, order);
+    if (*dirty)
+        atomic_fetch_sub(&n->need_scrub, *dirty);
+    return mfn;
+}
+
 /* Tries one node: reserve, find, split.  0 and the block, or -ENOMEM. */
 static int alloc_from_node(struct heap *h, unsigned node_id, unsigned order, unsigned memflags,
                            unsigned zone_hi, struct heap_claims *claims, uint64_t *mfn_out)
@@ -145,32 +219,20 @@ static int alloc_from_node(struct heap *h, unsigned node_id, unsigned order, uns
     struct heap_node *n = &h->node[node_id];
     bool no_scrub = memflags & MEMF_no_scrub;
     struct reservation r;
-    unsigned found_order;
-    uint64_t head, mfn, dirty;
+    uint64_t mfn, dirty = 0;
 
     if (account_reserve(h, node_id, UINT64_C(1) << order, claims, &r))
         return -ENOMEM;
-
     lock_acquire(&n->lock);
-    head = node_find_buddy(h, n, 1, zone_hi, order, no_scrub, &found_order);
-    if (head == LIST_NIL && !no_scrub)
-        head = node_find_buddy(h, n, 1, zone_hi, order, true, &found_order);
-    if (head == LIST_NIL) {
-        lock_release(&n->lock);
+    mfn = node_take_block(h, n, zone_hi, order, no_scrub, &dirty);
+    lock_release(&n->lock);
+    if (mfn == LIST_NIL) {
         account_unreserve(h, &r);
         return -ENOMEM;
     }
-    buddy_list_del(h, n, head, found_order);
-    mfn = buddy_split(h, n, head, found_order, order);
-    dirty = block_mark_inuse(h, mfn, order);
-    /* The dirty pages leave the free pool now; they are cleaned below,
-     * outside the lock. */
+    /* Scrub outside the lock. */
     if (dirty)
-        atomic_fetch_sub(&n->need_scrub, dirty);
-    lock_release(&n->lock);
-
-    if (dirty)
-        scrub_block(h, mfn, order, !no_scrub);
+        scrub_range(h, mfn, UINT64_C(1) << order, !no_scrub);
     *mfn_out = mfn;
     return 0;
 }
@@ -180,11 +242,9 @@ int heap_alloc_pages(struct heap *h, unsigned order, unsigned memflags,
 {
     unsigned req_node = MEMF_get_node(memflags);
     unsigned bits = MEMF_get_bits(memflags);
-    unsigned zone_hi = NR_ZONES - 1;
+    unsigned zone_hi = NR_ZONES - 1, first;
     struct heap_claims *claims = NULL;
-    uint64_t affinity, tried = 0, all_nodes;
-    unsigned first;
-    uint64_t mfn;
+    uint64_t tried = 0, mfn;
 
     if (order > MAX_ORDER)
         return -EINVAL;
@@ -203,37 +263,11 @@ int heap_alloc_pages(struct heap *h, unsigned order, unsigned memflags,
     if (owner && !(memflags & (MEMF_no_refcount | MEMF_no_owner)))
         claims = owner->claims;
 
-    all_nodes = h->nr_nodes == 64 ? UINT64_MAX : (UINT64_C(1) << h->nr_nodes) - 1;
-    affinity = owner && owner->node_affinity ? owner->node_affinity & all_nodes : all_nodes;
-    if (!affinity)
-        affinity = all_nodes;
-
-    /* Node choice (specs 1.5): the requested node; else round-robin over
-     * the owner's affinity, so a domain's memory interleaves; else
-     * round-robin for anonymous memory. */
-    if (req_node != NUMA_NO_NODE)
-        first = req_node;
-    else if (owner && owner->last_alloc_node)
-        first = next_node_in(affinity, atomic_load_explicit(owner->last_alloc_node,
-                                                            memory_order_relaxed), h->nr_nodes);
-    else
-        first = atomic_fetch_add_explicit(&h->anon_next_node, 1, memory_order_relaxed) % h->nr_nodes;
-
-    /* Search the first node completely; then (unless exact) the rest of
-     * the affinity mask; then every other node once. */
+    first = alloc_first_node(h, memflags, owner);
     for (unsigned pass = 0; pass < 3; pass++) {
-        uint64_t candidates;
+        uint64_t candidates = alloc_candidates(h, memflags, owner, pass, tried, first);
 
-        if (pass == 0)
-            candidates = UINT64_C(1) << first;
-        else if ((memflags & MEMF_exact_node) && req_node != NUMA_NO_NODE)
-            break;
-        else if (pass == 1)
-            candidates = affinity & ~tried;
-        else
-            candidates = all_nodes & ~tried;
-
-        /* Walk candidates starting after `first`, for interleaving. */
+        /* Walk candidates starting at `first`, for interleaving. */
         for (unsigned i = 0; i < h->nr_nodes && candidates; i++) {
             unsigned node = (first + i) % h->nr_nodes;
 

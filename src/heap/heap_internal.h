@@ -100,6 +100,11 @@ struct reservation {
 int account_reserve(struct heap *h, unsigned node, uint64_t pages,
                     struct heap_claims *claims, struct reservation *r);
 void account_unreserve(struct heap *h, struct reservation *r);
+/* For bulk allocation: under account_lock, one page at a time, the same
+ * gate and consumption as account_reserve. */
+void account_lock(struct heap *h);
+void account_unlock(struct heap *h);
+bool account_reserve_page_locked(struct heap *h, unsigned node, struct heap_claims *c);
 void account_add_free(struct heap *h, unsigned node, uint64_t pages);
 /* Offlining takes free pages out of the count regardless of claims. */
 int account_take_free(struct heap *h, unsigned node, uint64_t pages);
@@ -117,6 +122,12 @@ void buddy_list_del(struct heap *h, struct heap_node *n, uint64_t head, unsigned
 void buddy_merge_and_list(struct heap *h, struct heap_node *n, uint64_t mfn,
                           unsigned order, uint32_t first_dirty);
 struct heap_node *heap_node_of(struct heap *h, uint64_t mfn);
+/* The allocator's pieces, for bulk.c. */
+uint64_t node_take_block(struct heap *h, struct heap_node *n, unsigned zone_hi, unsigned order,
+                         bool no_scrub, uint64_t *dirty);
+unsigned alloc_first_node(struct heap *h, unsigned memflags, const struct heap_owner *owner);
+uint64_t alloc_candidates(struct heap *h, unsigned memflags, const struct heap_owner *owner,
+                          unsigned pass, uint64_t tried, unsigned first);
 
 /* frame lists */
 void frame_list_push_tail(struct heap *h, struct frame_list *l, uint64_t mfn);
@@ -127,9 +138,10 @@ void frame_list_remove(struct heap *h, struct frame_list *l, uint64_t mfn);
 /* Stops an idle scrub of a buddy head (the abort handshake).  Node lock
  * held. */
 void scrub_stop_buddy(struct heap *h, struct frame *head);
-/* Clears the need_scrub flags of a block the caller owns, scrubbing the
- * flagged pages first if `scrub`; returns how many were flagged. */
-uint64_t scrub_block(struct heap *h, uint64_t mfn, unsigned order, bool scrub);
+/* Clears the need_scrub flags of frames the caller owns, scrubbing the
+ * flagged pages first if `scrub` (contiguous ones in one go); returns how
+ * many were flagged. */
+uint64_t scrub_range(struct heap *h, uint64_t mfn, uint64_t nr_pages, bool scrub);
 void scrub_wake_locked(struct heap_node *n);
 void scrubber_init_node(struct heap_node *n);
 

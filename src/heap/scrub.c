@@ -66,9 +66,9 @@ void scrub_stop_buddy(struct heap *h, struct frame *head)
     }
 }
 
-uint64_t scrub_block(struct heap *h, uint64_t mfn, unsigned order, bool scrub)
+uint64_t scrub_range(struct heap *h, uint64_t mfn, uint64_t size, bool scrub)
 {
-    uint64_t size = UINT64_C(1) << order, flagged = 0;
+    uint64_t flagged = 0;
 
     for (uint64_t i = 0; i < size;) {
         uint64_t run = 0;

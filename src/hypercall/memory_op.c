@@ -60,6 +60,14 @@ static int extent_write(const struct hc_caller *c, const struct memop_args *a, u
     return guest_copy_to(c->mem, a->extent_list + i * sizeof(v), &v, sizeof(v));
 }
 
+/* Extents of one page go through the bulk path in batches; a batch that
+ * comes back short is followed by the single-extent path for the extent
+ * it stopped at, which succeeds or fails exactly as Xen's would. */
+static bool can_batch(const struct memop_args *a, uint64_t i)
+{
+    return a->extent_order == 0 && !MEMF_get_bits(a->memflags) && a->nr_extents - i > 1;
+}
+
 static void increase_reservation(const struct hc_caller *c, struct memop_args *a)
 {
     if (a->extent_list && !extent_list_ok(c, a))
@@ -67,6 +75,20 @@ static void increase_reservation(const struct hc_caller *c, struct memop_args *a
     if (a->extent_order > caller_max_order(c))
         return;
     for (uint64_t i = a->nr_done; i < a->nr_extents; i++) {
+        if (can_batch(a, i)) {
+            mfn_t mfns[HEAP_BULK_MAX];
+            unsigned n = (unsigned)min_u64(HEAP_BULK_MAX, a->nr_extents - i);
+            unsigned got = domain_alloc_pages_bulk(a->d, n, a->memflags, mfns);
+
+            for (unsigned k = 0; k < got; k++)
+                if (!domain_is_translated(a->d) && a->extent_list &&
+                    extent_write(c, a, i + k, mfn_x(mfns[k])))
+                    return; /* the pages stay with the domain, as in Xen */
+            a->nr_done = i + got;
+            i += got;
+            if (i == a->nr_extents)
+                return;
+        }
         mfn_t mfn;
 
         if (domain_alloc_pages(a->d, a->extent_order, a->memflags, &mfn))
@@ -101,6 +123,27 @@ static void populate_physmap(const struct hc_caller *c, struct memop_args *a)
     for (uint64_t i = a->nr_done; i < a->nr_extents; i++) {
         uint64_t gpfn;
         mfn_t mfn;
+
+        if (can_batch(a, i)) {
+            xen_pfn_t gfns[HEAP_BULK_MAX];
+            uint64_t g64[HEAP_BULK_MAX];
+            mfn_t mfns[HEAP_BULK_MAX];
+            unsigned n = (unsigned)min_u64(HEAP_BULK_MAX, a->nr_extents - i), got;
+
+            if (guest_copy_from(c->mem, gfns, a->extent_list + i * sizeof(xen_pfn_t),
+                                n * sizeof(xen_pfn_t)))
+                return;
+            for (unsigned k = 0; k < n; k++)
+                g64[k] = gfns[k];
+            got = physmap_populate_bulk(a->d, g64, n, a->memflags, mfns);
+            for (unsigned k = 0; k < got; k++)
+                if (!domain_is_translated(a->d) && extent_write(c, a, i + k, mfn_x(mfns[k])))
+                    return;
+            a->nr_done = i + got;
+            i += got;
+            if (i == a->nr_extents)
+                return;
+        }
 
         if (extent_read(c, a, i, &gpfn))
             return;

@@ -565,6 +565,58 @@ static void op_hvm_populate(struct model *m)
     }
 }
 
+/* Many single-page extents in one hypercall: the bulk path must behave
+ * as that many separate populates, stopping at the first failure.  The
+ * gfns are distinct, so each placed page stays mapped where it landed. */
+static void op_hvm_populate_many(struct model *m)
+{
+    int i = dom_index(m);
+    unsigned n = 2 + (unsigned)rnd(m, 63);
+    uint64_t gfns[64], ext[64], base = rnd(m, GFNS);
+    struct mdom *md;
+    long rc;
+
+    if (i < 0 || !m->dom[i].hvm)
+        return;
+    md = &m->dom[i];
+    for (unsigned k = 0; k < n; k++) {
+        bool dup;
+        do {
+            gfns[k] = rnd(m, 4) ? (base + k) % GFNS : rnd(m, GFNS);
+            dup = false;
+            for (unsigned j = 0; j < k; j++)
+                dup |= gfns[j] == gfns[k];
+        } while (dup);
+        ext[k] = gfns[k];
+    }
+    rc = tc_populate_physmap(m->tc, md->d->domid, n, 0, 0, ext);
+    MCHECK(m, rc >= 0 && rc <= (long)n);
+    /* Replay on the model, one page at a time. */
+    for (long k = 0; k < rc; k++) {
+        struct p2m_entry e;
+        unsigned node;
+
+        p2m_lookup(md->d->p2m, _gfn(gfns[k]), &e);
+        MCHECK_EQ(m, e.type, P2M_RAM_RW);
+        node = node_of(m, mfn_x(e.mfn));
+        MCHECK(m, predict_assign(md, 0, false) == 0);
+        MCHECK(m, gate_allows(m, md, node, 1));
+        consume(md, node, 1);
+        block_take(m, mfn_x(e.mfn), 0, P_OWNED, i);
+        md->tot++;
+        md->p2m[gfns[k]] = mfn_x(e.mfn);
+    }
+    if (rc < (long)n) {
+        /* The extent that stopped it could not have been certain. */
+        struct alloc_prediction p = predict_alloc(m, md, 0, 0);
+        int assign = predict_assign(md, 0, false);
+
+        MCHECK(m, !p.must_succeed || assign != 0);
+        if (p.may_succeed && assign != 0)
+            adopt_consumption(m, md, 1, p.nodes, false);
+    }
+}
+
 static void op_hvm_decrease(struct model *m)
 {
     int i = dom_index(m);
@@ -752,7 +804,8 @@ static void run_model(uint64_t seed, uint64_t ops, enum claim_gate gate)
         else if (r < 22) op_claim_set(&m);
         else if (r < 40) op_pv_alloc(&m);
         else if (r < 52) op_pv_release(&m);
-        else if (r < 68) op_hvm_populate(&m);
+        else if (r < 62) op_hvm_populate(&m);
+        else if (r < 68) op_hvm_populate_many(&m);
         else if (r < 78) op_hvm_decrease(&m);
         else if (r < 90) op_anon(&m);
         else if (r < 97) op_offline(&m);
