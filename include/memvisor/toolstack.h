@@ -76,6 +76,9 @@ struct build_spec {
     /* Extents per populate call (libxc uses runs of up to 8 MiB). */
     unsigned batch_2m;
     unsigned batch_4k;
+    /* Paces populating to this many bytes per second, as a real build
+     * (scrubbing, page tables, loading) takes its time; 0: flat out. */
+    uint64_t pace_bytes_per_sec;
 };
 
 struct build_result {
@@ -90,17 +93,21 @@ struct build_result {
 void toolstack_build(struct tc_handle *t, const struct build_spec *spec, struct build_result *res);
 
 /*
- * The delayed-failure demo: a toolstack builds domains from several
- * threads while demand threads (guests ballooning up and down by
+ * The delayed-failure demo: build requests arrive over time and are built
+ * by several toolstack threads; each built domain lives a while and is
+ * destroyed; meanwhile demand threads (guests ballooning up and down by
  * themselves) take and give back memory the toolstack cannot see.  Every
- * run starts from a fresh host; the build sizes come from the seed.
+ * run starts from a fresh host, and the sizes, arrival times and lifetimes
+ * come from the seed, so both runs face the same timeline.
  */
 struct demo_config {
     uint64_t ram_bytes;
     unsigned nr_nodes;
     unsigned nr_builds;
     unsigned builder_threads;
-    unsigned keep_per_thread;   /* live domains a builder keeps; older ones are destroyed */
+    uint64_t interval_ms;       /* a build request arrives every interval */
+    uint64_t min_lifetime_ms, max_lifetime_ms; /* a built domain then lives this long */
+    uint64_t build_mib_per_sec; /* the pace of populating; 0: flat out */
     uint64_t min_build_pages, max_build_pages;
     unsigned demand_threads;
     uint64_t demand_max_pages;  /* per demand guest */

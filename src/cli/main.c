@@ -27,7 +27,10 @@ static void usage(FILE *out)
           "  --nodes N             NUMA nodes (default 2)\n"
           "  --builds N            domains to build (default 32)\n"
           "  --threads N           toolstack threads building them (default 4)\n"
-          "  --keep N              domains each thread keeps alive (default 2)\n"
+          "  --interval MS         a build request arrives every MS milliseconds (default 40)\n"
+          "  --lifetime MIN-MAX    a built domain lives MIN to MAX ms (default 300-900)\n"
+          "  --rate MIB            a build populates MIB MiB per second, 0 for flat out\n"
+          "                        (default 2048)\n"
           "  --min-size SIZE       smallest domain (default 256M)\n"
           "  --max-size SIZE       largest domain (default 768M)\n"
           "  --demand-threads N    ballooning guests (default 2)\n"
@@ -96,6 +99,26 @@ static void print_table(const struct demo_config *cfg, const struct demo_result 
            a->delayed_failures, cfg->nr_builds, b->delayed_failures);
 }
 
+/* "MIN-MAX" or "N" (both the same), in ms. */
+static int parse_range(const char *text, uint64_t *min, uint64_t *max)
+{
+    char buf[64];
+    const char *dash = strchr(text, '-');
+    uint64_t lo, hi;
+
+    if (!dash)
+        return mv_parse_uint(text, 0, 600000, min) ? -EINVAL : (*max = *min, 0);
+    if ((size_t)(dash - text) >= sizeof(buf))
+        return -EINVAL;
+    memcpy(buf, text, (size_t)(dash - text));
+    buf[dash - text] = '\0';
+    if (mv_parse_uint(buf, 0, 600000, &lo) || mv_parse_uint(dash + 1, 0, 600000, &hi) || lo > hi)
+        return -EINVAL;
+    *min = lo;
+    *max = hi;
+    return 0;
+}
+
 static int parse_size_opt(const char *text, uint64_t *pages)
 {
     uint64_t bytes;
@@ -108,14 +131,16 @@ static int parse_size_opt(const char *text, uint64_t *pages)
 
 static int cmd_demo(int argc, char **argv)
 {
-    enum { O_RAM = 256, O_NODES, O_BUILDS, O_THREADS, O_KEEP, O_MIN, O_MAX, O_DEMAND,
-           O_DEMAND_MAX, O_SEED, O_JSON, O_HELP };
+    enum { O_RAM = 256, O_NODES, O_BUILDS, O_THREADS, O_INTERVAL, O_LIFETIME, O_RATE, O_MIN,
+           O_MAX, O_DEMAND, O_DEMAND_MAX, O_SEED, O_JSON, O_HELP };
     static const struct option opts[] = {
         { "ram", required_argument, NULL, O_RAM },
         { "nodes", required_argument, NULL, O_NODES },
         { "builds", required_argument, NULL, O_BUILDS },
         { "threads", required_argument, NULL, O_THREADS },
-        { "keep", required_argument, NULL, O_KEEP },
+        { "interval", required_argument, NULL, O_INTERVAL },
+        { "lifetime", required_argument, NULL, O_LIFETIME },
+        { "rate", required_argument, NULL, O_RATE },
         { "min-size", required_argument, NULL, O_MIN },
         { "max-size", required_argument, NULL, O_MAX },
         { "demand-threads", required_argument, NULL, O_DEMAND },
@@ -155,10 +180,17 @@ static int cmd_demo(int argc, char **argv)
                 return die_usage("--threads: '%s' is not a number from 1 to 64", optarg);
             cfg.builder_threads = (unsigned)v;
             break;
-        case O_KEEP:
-            if (mv_parse_uint(optarg, 0, 16, &v))
-                return die_usage("--keep: '%s' is not a number from 0 to 16", optarg);
-            cfg.keep_per_thread = (unsigned)v;
+        case O_INTERVAL:
+            if (mv_parse_uint(optarg, 0, 60000, &cfg.interval_ms))
+                return die_usage("--interval: '%s' is not a number of ms from 0 to 60000", optarg);
+            break;
+        case O_LIFETIME:
+            if (parse_range(optarg, &cfg.min_lifetime_ms, &cfg.max_lifetime_ms))
+                return die_usage("--lifetime: '%s' is not MIN-MAX in ms (at most 600000)", optarg);
+            break;
+        case O_RATE:
+            if (mv_parse_uint(optarg, 0, 1 << 20, &cfg.build_mib_per_sec))
+                return die_usage("--rate: '%s' is not a number of MiB/s from 0 to 1048576", optarg);
             break;
         case O_MIN:
             if (parse_size_opt(optarg, &cfg.min_build_pages))
@@ -200,12 +232,16 @@ static int cmd_demo(int argc, char **argv)
     cfg.progress_arg = &ps;
 
     if (!json)
-        printf("memvisor demo: a %" PRIu64 " MiB host with %u NUMA node(s); %u domains of %" PRIu64
-               "-%" PRIu64 " MiB built by %u toolstack threads\n"
-               "while %u guests balloon up and down by themselves (up to %" PRIu64 " MiB each).\n",
+        printf("memvisor demo: a %" PRIu64 " MiB host with %u NUMA node(s).  %u domains of %" PRIu64
+               "-%" PRIu64 " MiB are asked for, one every %" PRIu64 " ms,\n"
+               "built by %u toolstack threads at %" PRIu64 " MiB/s each, and live %" PRIu64 "-%" PRIu64
+               " ms; meanwhile %u guests balloon\n"
+               "up and down by themselves (up to %" PRIu64 " MiB each).  Run once without claims, "
+               "once with them.\n",
                cfg.ram_bytes >> 20, cfg.nr_nodes, cfg.nr_builds, cfg.min_build_pages >> 8,
-               cfg.max_build_pages >> 8, cfg.builder_threads, cfg.demand_threads,
-               cfg.demand_max_pages >> 8);
+               cfg.max_build_pages >> 8, cfg.interval_ms, cfg.builder_threads,
+               cfg.build_mib_per_sec, cfg.min_lifetime_ms, cfg.max_lifetime_ms,
+               cfg.demand_threads, cfg.demand_max_pages >> 8);
     fflush(stdout);
     rc = demo_run(&cfg, false, &without);
     if (rc == 0)

@@ -7,14 +7,30 @@
  * meanwhile.  With claims it stakes the whole total first, so it either
  * fails at once or cannot fail for lack of memory.
  */
+#include <time.h>
+
 #include "memvisor/toolstack.h"
 
 #define BUILD_MAX_BATCH 512
 #define PAGES_2M (UINT64_C(1) << SUPERPAGE_ORDER)
 
+/* Sleeps until `pages` placed since `start` are due at the pace. */
+static void pace(const struct build_spec *spec, uint64_t start, uint64_t pages)
+{
+    uint64_t due, now = mv_now_ns();
+
+    if (!spec->pace_bytes_per_sec)
+        return;
+    due = start + (uint64_t)((double)(pages << PAGE_SHIFT) * 1e9 / (double)spec->pace_bytes_per_sec);
+    if (due > now) {
+        struct timespec ts = { (time_t)((due - now) / 1000000000u), (long)((due - now) % 1000000000u) };
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* Populates [gfn, gfn + nr) with 4 KiB extents; returns pages placed. */
-static uint64_t populate_4k(struct tc_handle *t, domid_t domid, uint64_t gfn, uint64_t nr,
-                            unsigned batch)
+static uint64_t populate_4k(struct tc_handle *t, const struct build_spec *spec, domid_t domid,
+                            uint64_t gfn, uint64_t nr, unsigned batch, uint64_t start)
 {
     uint64_t ext[BUILD_MAX_BATCH], placed = 0;
 
@@ -29,6 +45,7 @@ static uint64_t populate_4k(struct tc_handle *t, domid_t domid, uint64_t gfn, ui
             placed += (uint64_t)done;
         if (done < (long)k)
             break;
+        pace(spec, start, gfn + placed);
     }
     return placed;
 }
@@ -83,7 +100,7 @@ void toolstack_build(struct tc_handle *t, const struct build_spec *spec, struct 
             res->populated_pages += (uint64_t)done * PAGES_2M;
         }
         if (done < (long)k) {
-            uint64_t placed = populate_4k(t, domid, gfn, PAGES_2M, batch_4k);
+            uint64_t placed = populate_4k(t, spec, domid, gfn, PAGES_2M, batch_4k, start);
             res->populated_pages += placed;
             if (placed < PAGES_2M) {
                 rc = -ENOMEM;
@@ -91,9 +108,10 @@ void toolstack_build(struct tc_handle *t, const struct build_spec *spec, struct 
             }
             gfn += PAGES_2M;
         }
+        pace(spec, start, gfn);
     }
     if (gfn < total) {
-        uint64_t placed = populate_4k(t, domid, gfn, total - gfn, batch_4k);
+        uint64_t placed = populate_4k(t, spec, domid, gfn, total - gfn, batch_4k, start);
         res->populated_pages += placed;
         if (placed < total - gfn) {
             rc = -ENOMEM;

@@ -1,12 +1,13 @@
 /*
  * The delayed-failure race, run once without claims and once with them.
  *
- * Builder threads take builds from a shared queue and build them with the
- * domain builder; each keeps its last few domains alive and destroys older
- * ones, so memory churns.  Demand threads are guests that balloon
- * themselves up and down (populate and decrease on their own domain, as
- * unprivileged callers), a stand-in for tmem and self-ballooning guests:
- * the toolstack cannot see or predict them.
+ * Build requests arrive at a steady rate; builder threads take them in
+ * turn and build them with the domain builder, at the pace of a real
+ * build.  A built domain lives for a while and is then destroyed, so
+ * memory churns.  Demand threads are guests that balloon themselves up and
+ * down (populate and decrease on their own domain, as unprivileged
+ * callers), a stand-in for tmem and self-ballooning guests: the toolstack
+ * cannot see or predict them.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -16,13 +17,21 @@
 #include "memvisor/toolstack.h"
 
 #define DEMAND_STEP_PAGES 256
-#define MAX_KEEP 16
+#define MS (UINT64_C(1000000))
+
+/* What the seed decides about one build. */
+struct build_plan {
+    uint64_t pages;
+    uint64_t arrival_ns;  /* after the run's start */
+    uint64_t lifetime_ns;
+};
 
 struct demo_run {
     const struct demo_config *cfg;
     bool use_claims;
     struct hv *hv;
-    const uint64_t *sizes;
+    const struct build_plan *plan;
+    uint64_t start_ns;
     _Atomic unsigned next_build;
     _Atomic bool stop_demand;
     pthread_mutex_t lock; /* results and progress */
@@ -46,7 +55,10 @@ void demo_config_default(struct demo_config *cfg)
     cfg->nr_nodes = 2;
     cfg->nr_builds = 32;
     cfg->builder_threads = 4;
-    cfg->keep_per_thread = 2;
+    cfg->interval_ms = 40;
+    cfg->min_lifetime_ms = 300;
+    cfg->max_lifetime_ms = 900;
+    cfg->build_mib_per_sec = 2048;
     cfg->min_build_pages = (UINT64_C(256) << 20) >> PAGE_SHIFT;
     cfg->max_build_pages = (UINT64_C(768) << 20) >> PAGE_SHIFT;
     cfg->demand_threads = 2;
@@ -79,11 +91,41 @@ static void record_build(struct demo_run *run, const struct build_result *b)
     pthread_mutex_unlock(&run->lock);
 }
 
+static void sleep_until(uint64_t when_ns)
+{
+    uint64_t now = mv_now_ns();
+
+    if (when_ns > now) {
+        struct timespec ts = { (time_t)((when_ns - now) / 1000000000u),
+                               (long)((when_ns - now) % 1000000000u) };
+        nanosleep(&ts, NULL);
+    }
+}
+
+struct live_domain {
+    domid_t domid;
+    uint64_t expires_ns;
+};
+
+#define MAX_LIVE 64
+
+static void destroy_expired(struct tc_handle *t, struct live_domain *live, unsigned *nr,
+                            uint64_t now)
+{
+    for (unsigned i = 0; i < *nr;) {
+        if (live[i].expires_ns <= now) {
+            (void)!tc_domain_destroy(t, live[i].domid);
+            live[i] = live[--*nr];
+        } else {
+            i++;
+        }
+    }
+}
+
 static void *builder_main(void *arg)
 {
     struct demo_run *run = arg;
-    unsigned keep = run->cfg->keep_per_thread < MAX_KEEP ? run->cfg->keep_per_thread : MAX_KEEP;
-    domid_t live[MAX_KEEP];
+    struct live_domain live[MAX_LIVE];
     unsigned nr_live = 0;
     struct tc_handle *t;
 
@@ -91,26 +133,33 @@ static void *builder_main(void *arg)
         return NULL;
     for (;;) {
         unsigned i = atomic_fetch_add(&run->next_build, 1);
+        const struct build_plan *p;
         struct build_spec spec = { 0 };
         struct build_result b;
 
         if (i >= run->cfg->nr_builds)
             break;
-        spec.mem_pages = run->sizes[i];
+        p = &run->plan[i];
+        sleep_until(run->start_ns + p->arrival_ns);
+        destroy_expired(t, live, &nr_live, mv_now_ns());
+        spec.mem_pages = p->pages;
         spec.use_claim = run->use_claims;
+        spec.pace_bytes_per_sec = run->cfg->build_mib_per_sec << 20;
         toolstack_build(t, &spec, &b);
         record_build(run, &b);
         if (b.rc != 0)
             continue;
-        if (nr_live == keep && keep > 0) {
-            (void)!tc_domain_destroy(t, live[0]);
-            memmove(live, live + 1, (keep - 1) * sizeof(live[0]));
-            nr_live--;
-        }
-        if (keep > 0)
-            live[nr_live++] = b.domid;
-        else
-            (void)!tc_domain_destroy(t, b.domid);
+        if (nr_live == MAX_LIVE)
+            destroy_expired(t, live, &nr_live, UINT64_MAX);
+        live[nr_live++] = (struct live_domain){ b.domid, mv_now_ns() + p->lifetime_ns };
+    }
+    /* The run is over: the domains still alive wait out their lives. */
+    while (nr_live) {
+        uint64_t next = UINT64_MAX;
+        for (unsigned k = 0; k < nr_live; k++)
+            next = min_u64(next, live[k].expires_ns);
+        sleep_until(next);
+        destroy_expired(t, live, &nr_live, mv_now_ns());
     }
     tc_close(t);
     return NULL;
@@ -181,61 +230,73 @@ int demo_run(const struct demo_config *cfg, bool use_claims, struct demo_result 
 {
     pthread_t builders[64], demand[64];
     struct demand_arg dargs[64];
-    unsigned nb = cfg->builder_threads, nd = cfg->demand_threads;
+    unsigned nb = cfg->builder_threads, nd = cfg->demand_threads, started_b = 0, started_d = 0;
     struct hv_config hcfg;
     struct demo_run run;
-    uint64_t *sizes, rng = cfg->seed, start;
+    struct build_plan *plan;
+    uint64_t rng = cfg->seed;
     const char *why = NULL;
     int rc;
 
     if (nb == 0 || nb > 64 || nd > 64 || cfg->nr_builds == 0 ||
-        cfg->min_build_pages == 0 || cfg->min_build_pages > cfg->max_build_pages)
+        cfg->min_build_pages == 0 || cfg->min_build_pages > cfg->max_build_pages ||
+        cfg->min_lifetime_ms > cfg->max_lifetime_ms)
         return -EINVAL;
-    sizes = calloc(cfg->nr_builds, sizeof(*sizes));
-    if (!sizes)
+    plan = calloc(cfg->nr_builds, sizeof(*plan));
+    if (!plan)
         return -ENOMEM;
-    /* Sizes in whole MiB, the same for both runs. */
+    /* The same plan for both runs: sizes in whole MiB, arrivals, lives. */
     for (unsigned i = 0; i < cfg->nr_builds; i++) {
         uint64_t span = cfg->max_build_pages - cfg->min_build_pages + 1;
-        sizes[i] = (cfg->min_build_pages + rng_next(&rng) % span) & ~UINT64_C(255);
-        if (sizes[i] == 0)
-            sizes[i] = 256;
+        uint64_t life_span = cfg->max_lifetime_ms - cfg->min_lifetime_ms + 1;
+
+        plan[i].pages = (cfg->min_build_pages + rng_next(&rng) % span) & ~UINT64_C(255);
+        if (plan[i].pages == 0)
+            plan[i].pages = 256;
+        plan[i].arrival_ns = i * cfg->interval_ms * MS;
+        plan[i].lifetime_ns = (cfg->min_lifetime_ms + rng_next(&rng) % life_span) * MS;
     }
 
     hv_config_default(&hcfg);
     hcfg.ram_bytes = cfg->ram_bytes;
     hcfg.nr_nodes = cfg->nr_nodes;
     hcfg.log.level = MV_LOG_ERROR;
+    /* Guests touch all of it: fault it in 2 MiB at a time. */
+    hcfg.huge_pages = true;
     memset(&run, 0, sizeof(run));
     rc = hv_create(&hcfg, &run.hv, &why);
     if (rc) {
-        free(sizes);
+        free(plan);
         return rc;
     }
     run.cfg = cfg;
     run.use_claims = use_claims;
-    run.sizes = sizes;
+    run.plan = plan;
     pthread_mutex_init(&run.lock, NULL);
 
-    start = mv_now_ns();
+    run.start_ns = mv_now_ns();
     for (unsigned i = 0; i < nd; i++) {
         dargs[i] = (struct demand_arg){ &run, i };
-        pthread_create(&demand[i], NULL, demand_main, &dargs[i]);
+        if (pthread_create(&demand[started_d], NULL, demand_main, &dargs[i]) == 0)
+            started_d++;
     }
     for (unsigned i = 0; i < nb; i++)
-        pthread_create(&builders[i], NULL, builder_main, &run);
-    for (unsigned i = 0; i < nb; i++)
+        if (pthread_create(&builders[started_b], NULL, builder_main, &run) == 0)
+            started_b++;
+    for (unsigned i = 0; i < started_b; i++)
         pthread_join(builders[i], NULL);
     atomic_store(&run.stop_demand, true);
-    for (unsigned i = 0; i < nd; i++)
+    for (unsigned i = 0; i < started_d; i++)
         pthread_join(demand[i], NULL);
-    run.res.elapsed_ns = mv_now_ns() - start;
+    run.res.elapsed_ns = mv_now_ns() - run.start_ns;
+    if (started_b == 0)
+        rc = -EAGAIN;
 
     heap_scrubbers_stop(run.hv->heap);
     run.res.check_violations = hv_check(run.hv, stderr);
     *out = run.res;
     pthread_mutex_destroy(&run.lock);
     hv_destroy(run.hv);
-    free(sizes);
-    return 0;
+    free(plan);
+    return rc;
 }

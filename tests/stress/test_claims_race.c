@@ -11,6 +11,12 @@
 #include <pthread.h>
 #include <time.h>
 
+#include <stdint.h>
+#include <stdio.h>
+
+#include <xen/xen.h>
+#include <xen/memory.h>
+
 #include "../support.h"
 
 #define BUILDERS 8
@@ -240,4 +246,69 @@ static void test_claims_race(void)
     hv_destroy(sh.hv);
 }
 
-HARNESS_MAIN("stress", TEST_ENTRY(test_claims_race))
+struct long_populate {
+    struct hv *hv;
+    domid_t d;
+    long done;
+    _Atomic bool finished;
+};
+
+static void *long_populate(void *arg)
+{
+    struct long_populate *lp = arg;
+    struct hc_session *s;
+    struct xen_memory_reservation *r;
+    xen_pfn_t *ext;
+    const uint64_t nr = PAGES(MiB(768));
+
+    if (hc_session_create(lp->hv, 0, true, &s))
+        return NULL;
+    r = hc_buffer_alloc(s, sizeof(*r));
+    ext = hc_buffer_alloc(s, nr * sizeof(*ext));
+    if (r && ext) {
+        for (uint64_t i = 0; i < nr; i++)
+            ext[i] = i;
+        memset(r, 0, sizeof(*r));
+        set_xen_guest_handle(r->extent_start, ext);
+        r->nr_extents = nr;
+        r->domid = lp->d;
+        lp->done = hc_call(s, HC_MEMORY_OP, XENMEM_populate_physmap, (uint64_t)(uintptr_t)r, 0, 0, 0);
+    }
+    atomic_store(&lp->finished, true);
+    hc_session_destroy(s);
+    return NULL;
+}
+
+/* One hypercall populating 196608 single pages never holds a heap lock for
+ * its whole length: another thread allocates and frees all along. */
+static void test_long_populate_does_not_block(void)
+{
+    struct long_populate lp = { 0 };
+    struct domain *d;
+    unsigned during = 0;
+    pthread_t th;
+
+    lp.hv = test_hv(GiB(1), 2, false);
+    d = test_domain(lp.hv, true, PAGES(GiB(1)));
+    REQUIRE(d);
+    lp.d = d->domid;
+    pthread_create(&th, NULL, long_populate, &lp);
+    while (!atomic_load(&lp.finished)) {
+        mfn_t mfn;
+
+        if (heap_alloc_pages(lp.hv->heap, 0, 0, NULL, &mfn) == 0) {
+            heap_free_pages(lp.hv->heap, mfn, 0, false);
+            during++;
+        }
+    }
+    pthread_join(th, NULL);
+    printf("  %u allocations by another thread during one populate of %ld extents\n", during,
+           lp.done);
+    CHECK_EQ(lp.done, (long)PAGES(MiB(768)));
+    CHECK(during > 10);
+    domain_put(d);
+    CHECK_HV(lp.hv);
+    hv_destroy(lp.hv);
+}
+
+HARNESS_MAIN("stress", TEST_ENTRY(test_claims_race), TEST_ENTRY(test_long_populate_does_not_block))
