@@ -3,31 +3,13 @@
  * the invariants across domains (specs I1, I8, I10 for owned pages).
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 
 #include "domain_internal.h"
+#include "memvisor/check.h"
 
-struct checker {
-    FILE *report;
-    unsigned violations;
-};
 
-static void MV_PRINTF(2, 3) violation(struct checker *c, const char *fmt, ...)
-{
-    va_list ap;
-
-    c->violations++;
-    if (!c->report || c->violations > 20)
-        return;
-    va_start(ap, fmt);
-    fputs("domain check: ", c->report);
-    vfprintf(c->report, fmt, ap);
-    fputc('\n', c->report);
-    va_end(ap);
-}
-
-static void check_domain(struct checker *c, struct domain *d)
+static void check_domain(struct mv_checker *c, struct domain *d)
 {
     uint64_t pages = 0, extra = 0, extents = 0;
     struct heap_claims claims;
@@ -39,26 +21,26 @@ static void check_domain(struct checker *c, struct domain *d)
         uint64_t size = UINT64_C(1) << hf->order;
 
         if (!(frame_owner_flags(hf) & FRAME_EXTENT_HEAD))
-            violation(c, "d%u: extent %#" PRIx64 " lacks its head flag", d->domid, head);
+            mv_check_fail(c, "d%u: extent %#" PRIx64 " lacks its head flag", d->domid, head);
         if (!is_aligned_u64(head, hf->order))
-            violation(c, "d%u: extent %#" PRIx64 " is not aligned to order %u", d->domid, head,
+            mv_check_fail(c, "d%u: extent %#" PRIx64 " is not aligned to order %u", d->domid, head,
                       hf->order);
         for (uint64_t i = 0; i < size; i++) {
             struct frame *f = domain_frame(d, head + i);
             unsigned st = frame_state(f);
 
             if (st != FRAME_INUSE && st != FRAME_OFFLINING)
-                violation(c, "d%u: owned frame %#" PRIx64 " has state %u", d->domid, head + i, st);
+                mv_check_fail(c, "d%u: owned frame %#" PRIx64 " has state %u", d->domid, head + i, st);
             if (frame_owner(f) != d->domid || !(frame_owner_flags(f) & FRAME_ALLOCATED))
-                violation(c, "d%u: frame %#" PRIx64 " is on its list but owned by %u (flags %#x)",
+                mv_check_fail(c, "d%u: frame %#" PRIx64 " is on its list but owned by %u (flags %#x)",
                           d->domid, head + i, frame_owner(f), frame_owner_flags(f));
             if (i > 0 && (frame_owner_flags(f) & FRAME_EXTENT_HEAD))
-                violation(c, "d%u: frame %#" PRIx64 " inside an extent has the head flag",
+                mv_check_fail(c, "d%u: frame %#" PRIx64 " inside an extent has the head flag",
                           d->domid, head + i);
             if (__atomic_load_n(&f->count, __ATOMIC_ACQUIRE) == 0)
-                violation(c, "d%u: owned frame %#" PRIx64 " has no reference", d->domid, head + i);
+                mv_check_fail(c, "d%u: owned frame %#" PRIx64 " has no reference", d->domid, head + i);
             if (f->need_scrub)
-                violation(c, "d%u: owned frame %#" PRIx64 " still needs scrubbing (I10)",
+                mv_check_fail(c, "d%u: owned frame %#" PRIx64 " still needs scrubbing (I10)",
                           d->domid, head + i);
             if (frame_owner_flags(f) & FRAME_EXTRA)
                 extra++;
@@ -68,13 +50,13 @@ static void check_domain(struct checker *c, struct domain *d)
             break;
     }
     if (extents != d->nr_extents)
-        violation(c, "d%u: %" PRIu64 " extents listed, nr_extents %" PRIu64, d->domid, extents,
+        mv_check_fail(c, "d%u: %" PRIu64 " extents listed, nr_extents %" PRIu64, d->domid, extents,
                   d->nr_extents);
     if (pages != d->tot_pages)
-        violation(c, "d%u: tot_pages %" PRIu64 " but extents hold %" PRIu64, d->domid,
+        mv_check_fail(c, "d%u: tot_pages %" PRIu64 " but extents hold %" PRIu64, d->domid,
                   d->tot_pages, pages);
     if (extra != d->extra_pages)
-        violation(c, "d%u: extra_pages %" PRIu64 " but %" PRIu64 " extra frames", d->domid,
+        mv_check_fail(c, "d%u: extra_pages %" PRIu64 " but %" PRIu64 " extra frames", d->domid,
                   d->extra_pages, extra);
     lock_release(&d->lock);
 
@@ -82,22 +64,22 @@ static void check_domain(struct checker *c, struct domain *d)
     for (unsigned n = 0; n < MAX_NUMNODES; n++)
         node_sum += claims.node[n];
     if (claims.total != claims.global + node_sum)
-        violation(c, "d%u: claim total %" PRIu64 " != global %" PRIu64 " + nodes %" PRIu64,
+        mv_check_fail(c, "d%u: claim total %" PRIu64 " != global %" PRIu64 " + nodes %" PRIu64,
                   d->domid, claims.total, claims.global, node_sum);
     if (domain_is_dying(d) && claims.total)
-        violation(c, "d%u: dying with a claim of %" PRIu64 " (I8)", d->domid, claims.total);
+        mv_check_fail(c, "d%u: dying with a claim of %" PRIu64 " (I8)", d->domid, claims.total);
 }
 
 unsigned domain_check(struct domain *d, FILE *report)
 {
-    struct checker c = { report, 0 };
+    struct mv_checker c = { report, "domain check", 0 };
 
     check_domain(&c, d);
     return c.violations;
 }
 
 struct table_walk {
-    struct checker *c;
+    struct mv_checker *c;
     uint64_t claims_sum;
     uint64_t tot_sum;
     uint64_t *owned; /* allocated pages per domid, from the frame census */
@@ -117,14 +99,14 @@ static int check_one(void *arg, struct domain *d)
     lock_release(&d->lock);
     w->tot_sum += tot;
     if (w->owned && w->owned[d->domid] != tot)
-        violation(w->c, "d%u: %" PRIu64 " frames carry its ownership, tot_pages %" PRIu64,
+        mv_check_fail(w->c, "d%u: %" PRIu64 " frames carry its ownership, tot_pages %" PRIu64,
                   d->domid, w->owned[d->domid], tot);
     return 0;
 }
 
 unsigned domain_table_check(struct domain_table *t, FILE *report)
 {
-    struct checker c = { report, 0 };
+    struct mv_checker c = { report, "domain check", 0 };
     struct table_walk w = { &c, 0, 0, NULL };
     uint64_t census = 0;
     struct heap_totals totals;
@@ -146,7 +128,7 @@ unsigned domain_table_check(struct domain_table *t, FILE *report)
             if (!(frame_owner_flags(f) & FRAME_ALLOCATED))
                 continue;
             if (owner > max_id)
-                violation(&c, "frame %#" PRIx64 " is allocated to d%u, which does not exist",
+                mv_check_fail(&c, "frame %#" PRIx64 " is allocated to d%u, which does not exist",
                           mfn, owner);
             else
                 w.owned[owner]++;
@@ -156,13 +138,13 @@ unsigned domain_table_check(struct domain_table *t, FILE *report)
     (void)domain_for_each(t, 0, check_one, &w);
     /* Every allocated frame belongs to a live domain. */
     if (w.owned && census != w.tot_sum)
-        violation(&c, "%" PRIu64 " frames carry an allocation reference, domains own %" PRIu64,
+        mv_check_fail(&c, "%" PRIu64 " frames carry an allocation reference, domains own %" PRIu64,
                   census, w.tot_sum);
     free(w.owned);
 
     heap_get_totals(t->heap, &totals);
     if (totals.outstanding_pages != w.claims_sum)
-        violation(&c, "outstanding claims %" PRIu64 " != sum over domains %" PRIu64 " (I1)",
+        mv_check_fail(&c, "outstanding claims %" PRIu64 " != sum over domains %" PRIu64 " (I1)",
                   totals.outstanding_pages, w.claims_sum);
     return c.violations + heap_check(t->heap, report);
 }

@@ -174,8 +174,8 @@ unsigned alloc_first_node(struct heap *h, unsigned memflags, const struct heap_o
  * an exact node was asked for) the rest of the affinity mask; then every
  * other node once.
  */
-uint64_t alloc_candidates(struct heap *h, unsigned memflags, const struct heap_owner *owner,
-                          unsigned pass, uint64_t tried, unsigned first)
+static uint64_t alloc_candidates(struct heap *h, unsigned memflags, const struct heap_owner *owner,
+                                 unsigned pass, uint64_t tried, unsigned first)
 {
     if (pass == 0)
         return UINT64_C(1) << first;
@@ -184,6 +184,29 @@ uint64_t alloc_candidates(struct heap *h, unsigned memflags, const struct heap_o
     if (pass == 1)
         return owner_affinity(h, owner) & ~tried;
     return all_nodes_mask(h) & ~tried;
+}
+
+int alloc_walk_nodes(struct heap *h, unsigned memflags, const struct heap_owner *owner,
+                     unsigned first, bool (*try_node)(void *arg, unsigned node), void *arg)
+{
+    uint64_t tried = 0;
+
+    for (unsigned pass = 0; pass < 3; pass++) {
+        uint64_t candidates = alloc_candidates(h, memflags, owner, pass, tried, first);
+
+        /* Walk candidates starting at `first`, for interleaving. */
+        for (unsigned i = 0; i < h->nr_nodes && candidates; i++) {
+            unsigned node = (first + i) % h->nr_nodes;
+
+            if (!(candidates & (UINT64_C(1) << node)))
+                continue;
+            candidates &= ~(UINT64_C(1) << node);
+            tried |= UINT64_C(1) << node;
+            if (try_node(arg, node))
+                return (int)node;
+        }
+    }
+    return -1;
 }
 
 /*
@@ -237,14 +260,27 @@ static int alloc_from_node(struct heap *h, unsigned node_id, unsigned order, uns
     return 0;
 }
 
+struct single_alloc {
+    struct heap *h;
+    unsigned order, memflags, zone_hi;
+    struct heap_claims *claims;
+    uint64_t mfn;
+};
+
+static bool try_alloc_from_node(void *arg, unsigned node)
+{
+    struct single_alloc *a = arg;
+
+    return alloc_from_node(a->h, node, a->order, a->memflags, a->zone_hi, a->claims, &a->mfn) == 0;
+}
+
 int heap_alloc_pages(struct heap *h, unsigned order, unsigned memflags,
                      const struct heap_owner *owner, mfn_t *mfn_out)
 {
     unsigned req_node = MEMF_get_node(memflags);
     unsigned bits = MEMF_get_bits(memflags);
-    unsigned zone_hi = NR_ZONES - 1, first;
-    struct heap_claims *claims = NULL;
-    uint64_t tried = 0, mfn;
+    struct single_alloc a = { h, order, memflags, NR_ZONES - 1, NULL, 0 };
+    int node;
 
     if (order > MAX_ORDER)
         return -EINVAL;
@@ -253,37 +289,24 @@ int heap_alloc_pages(struct heap *h, unsigned order, unsigned memflags,
     if (bits) {
         /* bits_to_zone: address bits to the highest usable zone. */
         unsigned z = bits > PAGE_SHIFT ? bits - PAGE_SHIFT : 1;
-        zone_hi = z < zone_hi ? z : zone_hi;
+        a.zone_hi = z < a.zone_hi ? z : a.zone_hi;
         /* A block of 2^order frames needs MFNs of at least 2^order. */
-        if (zone_hi < order + 1)
+        if (a.zone_hi < order + 1)
             return -ENOMEM;
     }
     if (fault_should_fail(h->fault))
         return -ENOMEM;
     if (owner && !(memflags & (MEMF_no_refcount | MEMF_no_owner)))
-        claims = owner->claims;
+        a.claims = owner->claims;
 
-    first = alloc_first_node(h, memflags, owner);
-    for (unsigned pass = 0; pass < 3; pass++) {
-        uint64_t candidates = alloc_candidates(h, memflags, owner, pass, tried, first);
-
-        /* Walk candidates starting at `first`, for interleaving. */
-        for (unsigned i = 0; i < h->nr_nodes && candidates; i++) {
-            unsigned node = (first + i) % h->nr_nodes;
-
-            if (!(candidates & (UINT64_C(1) << node)))
-                continue;
-            candidates &= ~(UINT64_C(1) << node);
-            tried |= UINT64_C(1) << node;
-            if (alloc_from_node(h, node, order, memflags, zone_hi, claims, &mfn) == 0) {
-                if (owner && owner->last_alloc_node)
-                    atomic_store_explicit(owner->last_alloc_node, node, memory_order_relaxed);
-                *mfn_out = _mfn(mfn);
-                return 0;
-            }
-        }
-    }
-    return -ENOMEM;
+    node = alloc_walk_nodes(h, memflags, owner, alloc_first_node(h, memflags, owner),
+                            try_alloc_from_node, &a);
+    if (node < 0)
+        return -ENOMEM;
+    if (owner && owner->last_alloc_node)
+        atomic_store_explicit(owner->last_alloc_node, (unsigned)node, memory_order_relaxed);
+    *mfn_out = _mfn(a.mfn);
+    return 0;
 }
 
 void buddy_merge_and_list(struct heap *h, struct heap_node *n, uint64_t mfn,

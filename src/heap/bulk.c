@@ -12,29 +12,16 @@
  */
 #include "heap_internal.h"
 
-/* One page's node: the first candidate whose gate lets it through. */
-static bool reserve_one(struct heap *h, unsigned memflags, const struct heap_owner *owner,
-                        struct heap_claims *claims, unsigned first, unsigned *node_out)
+struct page_reserve {
+    struct heap *h;
+    struct heap_claims *claims;
+};
+
+static bool try_reserve_page(void *arg, unsigned node)
 {
-    uint64_t tried = 0;
+    struct page_reserve *r = arg;
 
-    for (unsigned pass = 0; pass < 3; pass++) {
-        uint64_t candidates = alloc_candidates(h, memflags, owner, pass, tried, first);
-
-        for (unsigned i = 0; i < h->nr_nodes && candidates; i++) {
-            unsigned node = (first + i) % h->nr_nodes;
-
-            if (!(candidates & (UINT64_C(1) << node)))
-                continue;
-            candidates &= ~(UINT64_C(1) << node);
-            tried |= UINT64_C(1) << node;
-            if (account_reserve_page_locked(h, node, claims)) {
-                *node_out = node;
-                return true;
-            }
-        }
-    }
-    return false;
+    return account_reserve_page_locked(r->h, node, r->claims);
 }
 
 /* The next node after `after` in the owner's round-robin (see
@@ -91,7 +78,7 @@ unsigned heap_alloc_pages_bulk(struct heap *h, unsigned nr, unsigned memflags,
     unsigned per_node[MAX_NUMNODES] = { 0 }, cur_block[MAX_NUMNODES] = { 0 };
     uint64_t cur_off[MAX_NUMNODES] = { 0 };
     unsigned req_node = MEMF_get_node(memflags), done = 0, last = 0, nb = 0;
-    struct heap_claims *claims = NULL;
+    struct page_reserve pr = { h, NULL };
     bool no_scrub = memflags & MEMF_no_scrub;
 
     *nr_blocks = 0;
@@ -105,21 +92,20 @@ unsigned heap_alloc_pages_bulk(struct heap *h, unsigned nr, unsigned memflags,
     if (fault_should_fail(h->fault))
         return 0;
     if (owner && !(memflags & (MEMF_no_refcount | MEMF_no_owner)))
-        claims = owner->claims;
+        pr.claims = owner->claims;
     if (owner && owner->last_alloc_node)
         last = atomic_load_explicit(owner->last_alloc_node, memory_order_relaxed);
 
     /* Reserve page by page, as successive single allocations would. */
     account_lock(h);
-    for (unsigned first = next_first(h, memflags, owner, last); done < nr; done++) {
-        unsigned node;
-
-        if (!reserve_one(h, memflags, owner, claims, first, &node))
+    for (; done < nr; done++) {
+        int node = alloc_walk_nodes(h, memflags, owner, next_first(h, memflags, owner, last),
+                                    try_reserve_page, &pr);
+        if (node < 0)
             break;
         page_node[done] = (uint8_t)node;
         per_node[node]++;
-        last = node;
-        first = next_first(h, memflags, owner, last);
+        last = (unsigned)node;
     }
     account_unlock(h);
     if (done == 0)

@@ -5,31 +5,13 @@
  * being scrubbed, would read as violations.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 
+#include "memvisor/check.h"
 #include "heap_internal.h"
 
-struct checker {
-    FILE *report;
-    unsigned violations;
-};
-
-static void MV_PRINTF(2, 3) violation(struct checker *c, const char *fmt, ...)
-{
-    va_list ap;
-
-    c->violations++;
-    if (!c->report || c->violations > 20)
-        return;
-    va_start(ap, fmt);
-    fputs("heap check: ", c->report);
-    vfprintf(c->report, fmt, ap);
-    fputc('\n', c->report);
-    va_end(ap);
-}
 
 /* Checks one buddy; returns its dirty pages. */
-static uint64_t check_buddy(struct checker *c, struct heap *h, struct heap_node *n,
+static uint64_t check_buddy(struct mv_checker *c, struct heap *h, struct heap_node *n,
                             uint64_t head, unsigned zone, unsigned order)
 {
     struct frame *f = heap_frame(h, head);
@@ -37,27 +19,27 @@ static uint64_t check_buddy(struct checker *c, struct heap *h, struct heap_node 
     uint32_t fd = f->first_dirty;
 
     if (frame_state_bits(f) != (FRAME_FREE | FRAME_BUDDY_HEAD))
-        violation(c, "buddy %#" PRIx64 " has state %#x", head, frame_state_bits(f));
+        mv_check_fail(c, "buddy %#" PRIx64 " has state %#x", head, frame_state_bits(f));
     if (f->order != order)
-        violation(c, "buddy %#" PRIx64 " on order-%u list has order %u", head, order, f->order);
+        mv_check_fail(c, "buddy %#" PRIx64 " on order-%u list has order %u", head, order, f->order);
     if (!is_aligned_u64(head, order))
-        violation(c, "buddy %#" PRIx64 " is not aligned to order %u", head, order);
+        mv_check_fail(c, "buddy %#" PRIx64 " is not aligned to order %u", head, order);
     if (head < n->start_mfn || head + size > n->end_mfn) {
-        violation(c, "buddy %#" PRIx64 "+%" PRIu64 " is outside node %u", head, size, n->id);
+        mv_check_fail(c, "buddy %#" PRIx64 "+%" PRIu64 " is outside node %u", head, size, n->id);
         return 0;
     }
     if (zone_of_mfn(head) != zone || zone_of_mfn(head + size - 1) != zone)
-        violation(c, "buddy %#" PRIx64 " order %u straddles or misses zone %u", head, order, zone);
+        mv_check_fail(c, "buddy %#" PRIx64 " order %u straddles or misses zone %u", head, order, zone);
     if (fd != INVALID_DIRTY_IDX && fd >= size)
-        violation(c, "buddy %#" PRIx64 " first_dirty %u >= 2^%u", head, fd, order);
+        mv_check_fail(c, "buddy %#" PRIx64 " first_dirty %u >= 2^%u", head, fd, order);
     if (__atomic_load_n(&f->scrub_state, __ATOMIC_ACQUIRE) != SCRUB_NOT_SCRUBBING)
-        violation(c, "buddy %#" PRIx64 " is being scrubbed", head);
+        mv_check_fail(c, "buddy %#" PRIx64 " is being scrubbed", head);
     if (order < MAX_ORDER) {
         uint64_t buddy = head ^ size;
         if (buddy >= n->start_mfn && buddy + size <= n->end_mfn) {
             struct frame *bf = heap_frame(h, buddy);
             if (frame_state_bits(bf) == (FRAME_FREE | FRAME_BUDDY_HEAD) && bf->order == order)
-                violation(c, "buddies %#" PRIx64 " and %#" PRIx64 " (order %u) are not merged",
+                mv_check_fail(c, "buddies %#" PRIx64 " and %#" PRIx64 " (order %u) are not merged",
                           head, buddy, order);
         }
     }
@@ -65,19 +47,19 @@ static uint64_t check_buddy(struct checker *c, struct heap *h, struct heap_node 
         struct frame *t = heap_frame(h, head + i);
 
         if (i > 0 && frame_state_bits(t) != FRAME_FREE)
-            violation(c, "frame %#" PRIx64 " inside free buddy %#" PRIx64 " has state %#x",
+            mv_check_fail(c, "frame %#" PRIx64 " inside free buddy %#" PRIx64 " has state %#x",
                       head + i, head, frame_state_bits(t));
         if (t->need_scrub) {
             dirty++;
             if (fd == INVALID_DIRTY_IDX || i < fd)
-                violation(c, "dirty frame %#" PRIx64 " before first_dirty of buddy %#" PRIx64,
+                mv_check_fail(c, "dirty frame %#" PRIx64 " before first_dirty of buddy %#" PRIx64,
                           head + i, head);
         }
     }
     return dirty;
 }
 
-static void check_node(struct checker *c, struct heap *h, struct heap_node *n,
+static void check_node(struct mv_checker *c, struct heap *h, struct heap_node *n,
                        uint64_t acct_node_avail)
 {
     uint64_t listed = 0, dirty = 0, offlined = 0, census_free = 0;
@@ -92,51 +74,51 @@ static void check_node(struct checker *c, struct heap *h, struct heap_node *n,
             uint64_t nr = 0, prev = LIST_NIL;
 
             if (((n->nonempty[z] >> j) & 1) != (l->head != LIST_NIL))
-                violation(c, "node %u zone %u order %u: nonempty bit is wrong", n->id, z, j);
+                mv_check_fail(c, "node %u zone %u order %u: nonempty bit is wrong", n->id, z, j);
             for (uint64_t b = l->head; b != LIST_NIL; b = heap_frame(h, b)->next) {
                 struct frame *f = heap_frame(h, b);
 
                 if (f->prev != prev)
-                    violation(c, "node %u zone %u order %u: broken prev link at %#" PRIx64,
+                    mv_check_fail(c, "node %u zone %u order %u: broken prev link at %#" PRIx64,
                               n->id, z, j, b);
                 if (f->first_dirty == INVALID_DIRTY_IDX && seen_dirty)
-                    violation(c, "node %u zone %u order %u: clean buddy %#" PRIx64 " after a dirty one",
+                    mv_check_fail(c, "node %u zone %u order %u: clean buddy %#" PRIx64 " after a dirty one",
                               n->id, z, j, b);
                 seen_dirty |= f->first_dirty != INVALID_DIRTY_IDX;
                 dirty += check_buddy(c, h, n, b, z, j);
                 zone_pages += UINT64_C(1) << j;
                 prev = b;
                 if (++nr > h->m->nr_frames) {
-                    violation(c, "node %u zone %u order %u: list has a cycle", n->id, z, j);
+                    mv_check_fail(c, "node %u zone %u order %u: list has a cycle", n->id, z, j);
                     break;
                 }
             }
             if (l->tail != prev)
-                violation(c, "node %u zone %u order %u: tail is wrong", n->id, z, j);
+                mv_check_fail(c, "node %u zone %u order %u: tail is wrong", n->id, z, j);
         }
         if (zone_pages != n->zone_avail[z])
-            violation(c, "node %u zone %u: avail %" PRIu64 " but %" PRIu64 " pages listed",
+            mv_check_fail(c, "node %u zone %u: avail %" PRIu64 " but %" PRIu64 " pages listed",
                       n->id, z, n->zone_avail[z], zone_pages);
         listed += zone_pages;
     }
     if (listed != n->list_pages)
-        violation(c, "node %u: list_pages %" PRIu64 " but %" PRIu64 " listed", n->id,
+        mv_check_fail(c, "node %u: list_pages %" PRIu64 " but %" PRIu64 " listed", n->id,
                   n->list_pages, listed);
     if (listed != acct_node_avail)
-        violation(c, "node %u: node_avail %" PRIu64 " but %" PRIu64 " pages listed", n->id,
+        mv_check_fail(c, "node %u: node_avail %" PRIu64 " but %" PRIu64 " pages listed", n->id,
                   acct_node_avail, listed);
     if (dirty != atomic_load(&n->need_scrub))
-        violation(c, "node %u: need_scrub %" PRIu64 " but %" PRIu64 " dirty free pages", n->id,
+        mv_check_fail(c, "node %u: need_scrub %" PRIu64 " but %" PRIu64 " dirty free pages", n->id,
                   (uint64_t)atomic_load(&n->need_scrub), dirty);
 
     for (uint64_t b = n->offlined.head; b != LIST_NIL; b = heap_frame(h, b)->next) {
         if (frame_state(heap_frame(h, b)) != FRAME_OFFLINED)
-            violation(c, "frame %#" PRIx64 " on the offlined list is not offlined", b);
+            mv_check_fail(c, "frame %#" PRIx64 " on the offlined list is not offlined", b);
         if (++offlined > h->m->nr_frames)
             break;
     }
     if (offlined != atomic_load(&n->nr_offlined))
-        violation(c, "node %u: nr_offlined %" PRIu64 " but %" PRIu64 " listed", n->id,
+        mv_check_fail(c, "node %u: nr_offlined %" PRIu64 " but %" PRIu64 " listed", n->id,
                   (uint64_t)atomic_load(&n->nr_offlined), offlined);
 
     /* Census: every frame in the free state is on a list. */
@@ -146,17 +128,17 @@ static void check_node(struct checker *c, struct heap *h, struct heap_node *n,
             census_free++;
         if ((frame_state_bits(f) & FRAME_BROKEN) && frame_state(f) != FRAME_OFFLINED &&
             frame_state(f) != FRAME_OFFLINING)
-            violation(c, "broken frame %#" PRIx64 " is back in service", mfn);
+            mv_check_fail(c, "broken frame %#" PRIx64 " is back in service", mfn);
     }
     if (census_free != listed)
-        violation(c, "node %u: %" PRIu64 " frames are free but %" PRIu64 " are listed", n->id,
+        mv_check_fail(c, "node %u: %" PRIu64 " frames are free but %" PRIu64 " are listed", n->id,
                   census_free, listed);
     lock_release(&n->lock);
 }
 
 unsigned heap_check(struct heap *h, FILE *report)
 {
-    struct checker c = { report, 0 };
+    struct mv_checker c = { report, "heap check", 0 };
     struct {
         uint64_t total_avail, outstanding, global_claims;
         uint64_t node_avail[MAX_NUMNODES], node_claims[MAX_NUMNODES];
@@ -179,13 +161,13 @@ unsigned heap_check(struct heap *h, FILE *report)
         sum_claims += a.node_claims[i];
     }
     if (sum_avail != a.total_avail)
-        violation(&c, "total_avail %" PRIu64 " != sum of node_avail %" PRIu64, a.total_avail,
+        mv_check_fail(&c, "total_avail %" PRIu64 " != sum of node_avail %" PRIu64, a.total_avail,
                   sum_avail);
     if (a.outstanding != a.global_claims + sum_claims)
-        violation(&c, "outstanding %" PRIu64 " != global %" PRIu64 " + node claims %" PRIu64,
+        mv_check_fail(&c, "outstanding %" PRIu64 " != global %" PRIu64 " + node claims %" PRIu64,
                   a.outstanding, a.global_claims, sum_claims);
     if (a.total_avail > h->total_pages)
-        violation(&c, "total_avail %" PRIu64 " > total_pages %" PRIu64, a.total_avail,
+        mv_check_fail(&c, "total_avail %" PRIu64 " > total_pages %" PRIu64, a.total_avail,
                   h->total_pages);
     return c.violations;
 }

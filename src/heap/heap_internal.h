@@ -126,8 +126,10 @@ struct heap_node *heap_node_of(struct heap *h, uint64_t mfn);
 uint64_t node_take_block(struct heap *h, struct heap_node *n, unsigned zone_hi, unsigned order,
                          bool no_scrub, uint64_t *dirty);
 unsigned alloc_first_node(struct heap *h, unsigned memflags, const struct heap_owner *owner);
-uint64_t alloc_candidates(struct heap *h, unsigned memflags, const struct heap_owner *owner,
-                          unsigned pass, uint64_t tried, unsigned first);
+/* Tries the nodes of one allocation in Xen's order, starting at `first`,
+ * until try_node succeeds; returns that node, or -1. */
+int alloc_walk_nodes(struct heap *h, unsigned memflags, const struct heap_owner *owner,
+                     unsigned first, bool (*try_node)(void *arg, unsigned node), void *arg);
 
 /* frame lists */
 void frame_list_push_tail(struct heap *h, struct frame_list *l, uint64_t mfn);

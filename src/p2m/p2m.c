@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 
+#include "memvisor/check.h"
 #include "memvisor/lock.h"
 #include "memvisor/p2m.h"
 
@@ -306,8 +307,7 @@ uint64_t p2m_nr_ram_pages(struct p2m *p)
 
 struct p2m_checker {
     struct p2m *p;
-    FILE *report;
-    unsigned violations;
+    struct mv_checker c;
     uint64_t ram_pages;
 };
 
@@ -319,29 +319,24 @@ static void check_table(struct p2m_checker *c, p2me_t *t, unsigned level, uint64
 
         if (p2me_is_table(e)) {
             if (level == 1) {
-                c->violations++;
+                mv_check_fail(&c->c, "d%u gfn %#llx: a table below level 1", c->p->d->domid,
+                              (unsigned long long)gfn);
                 continue;
             }
             check_table(c, p2me_table(e), level - 1, gfn);
         } else if (p2me_is_leaf(e) && type_is_ram(p2me_type(e))) {
             uint64_t n = UINT64_C(1) << level_order(level);
-            if (!is_aligned_u64(p2me_mfn(e), level_order(level))) {
-                c->violations++;
-                if (c->report)
-                    fprintf(c->report, "p2m check: d%u gfn %#llx: superpage mfn %#llx misaligned\n",
-                            c->p->d->domid, (unsigned long long)gfn,
-                            (unsigned long long)p2me_mfn(e));
-            }
+            if (!is_aligned_u64(p2me_mfn(e), level_order(level)))
+                mv_check_fail(&c->c, "d%u gfn %#llx: superpage mfn %#llx misaligned",
+                              c->p->d->domid, (unsigned long long)gfn,
+                              (unsigned long long)p2me_mfn(e));
             /* Sample the first and last frame: the whole range belongs to
              * one extent by construction. */
             if (!domain_owns_page(c->p->d, _mfn(p2me_mfn(e))) ||
-                !domain_owns_page(c->p->d, _mfn(p2me_mfn(e) + n - 1))) {
-                c->violations++;
-                if (c->report)
-                    fprintf(c->report, "p2m check: d%u gfn %#llx maps mfn %#llx it does not own\n",
-                            c->p->d->domid, (unsigned long long)gfn,
-                            (unsigned long long)p2me_mfn(e));
-            }
+                !domain_owns_page(c->p->d, _mfn(p2me_mfn(e) + n - 1)))
+                mv_check_fail(&c->c, "d%u gfn %#llx maps mfn %#llx it does not own",
+                              c->p->d->domid, (unsigned long long)gfn,
+                              (unsigned long long)p2me_mfn(e));
             c->ram_pages += n;
         }
     }
@@ -349,18 +344,15 @@ static void check_table(struct p2m_checker *c, p2me_t *t, unsigned level, uint64
 
 unsigned p2m_check(struct p2m *p, FILE *report)
 {
-    struct p2m_checker c = { p, report, 0, 0 };
+    struct p2m_checker c = { p, { report, "p2m check", 0 }, 0 };
 
     lock_acquire(&p->lock);
     check_table(&c, p->root, P2M_LEVELS, 0);
-    if (c.ram_pages != p->nr_ram_pages) {
-        c.violations++;
-        if (report)
-            fprintf(report, "p2m check: d%u nr_ram_pages %llu but %llu mapped\n", p->d->domid,
-                    (unsigned long long)p->nr_ram_pages, (unsigned long long)c.ram_pages);
-    }
+    if (c.ram_pages != p->nr_ram_pages)
+        mv_check_fail(&c.c, "d%u nr_ram_pages %llu but %llu mapped", p->d->domid,
+                      (unsigned long long)p->nr_ram_pages, (unsigned long long)c.ram_pages);
     lock_release(&p->lock);
-    return c.violations;
+    return c.c.violations;
 }
 
 int p2m_domain_init(void *arg, struct domain *d)
