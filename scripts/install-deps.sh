@@ -4,7 +4,7 @@
 # everything is there.
 set -eu
 
-PACKAGES="cmake ninja-build gcc clang libclang-rt-14-dev libxen-dev python3"
+PACKAGES="cmake ninja-build gcc clang libclang-rt-14-dev libxen-dev"
 
 missing=""
 for p in $PACKAGES; do

@@ -59,6 +59,12 @@ int p2m_set_range_locked(struct p2m *p, gfn_t gfn, mfn_t mfn, unsigned order,
  * mfn block at gfn will need, so that it cannot fail for memory.  No
  * translation changes.  -EINVAL, -ENOMEM. */
 int p2m_prepare_range_locked(struct p2m *p, gfn_t gfn, unsigned order) MV_MUST_CHECK;
+/* The same for single pages at gfns[]: returns how many, from the start,
+ * are ready (or were set); a gfn beyond the limit or a table that cannot
+ * be had stops it.  p2m lock held. */
+unsigned p2m_prepare_pages_locked(struct p2m *p, const uint64_t *gfns, unsigned nr);
+unsigned p2m_set_pages_locked(struct p2m *p, const uint64_t *gfns, const mfn_t *mfns,
+                              unsigned nr, enum p2m_type t);
 void p2m_lock(struct p2m *p);
 void p2m_unlock(struct p2m *p);
 uint64_t p2m_nr_ram_pages(struct p2m *p);

@@ -70,6 +70,15 @@ static unsigned take_blocks(struct heap *h, struct heap_node *n, unsigned count,
     return nr_blocks;
 }
 
+/* Whether every single allocation of this kind starts on the same node. */
+static bool first_node_is_fixed(struct heap *h, unsigned memflags, const struct heap_owner *owner)
+{
+    if (MEMF_get_node(memflags) != NUMA_NO_NODE || h->nr_nodes == 1)
+        return true;
+    return owner && owner->last_alloc_node && owner->node_affinity &&
+           __builtin_popcountll(owner->node_affinity) == 1;
+}
+
 unsigned heap_alloc_pages_bulk(struct heap *h, unsigned nr, unsigned memflags,
                                const struct heap_owner *owner, mfn_t *mfns,
                                struct heap_block *blocks, unsigned *nr_blocks)
@@ -78,6 +87,8 @@ unsigned heap_alloc_pages_bulk(struct heap *h, unsigned nr, unsigned memflags,
     unsigned per_node[MAX_NUMNODES] = { 0 }, cur_block[MAX_NUMNODES] = { 0 };
     uint64_t cur_off[MAX_NUMNODES] = { 0 };
     unsigned req_node = MEMF_get_node(memflags), done = 0, last = 0, nb = 0;
+    unsigned fixed_first;
+    bool fixed;
     struct page_reserve pr = { h, NULL };
     bool no_scrub = memflags & MEMF_no_scrub;
 
@@ -96,11 +107,18 @@ unsigned heap_alloc_pages_bulk(struct heap *h, unsigned nr, unsigned memflags,
     if (owner && owner->last_alloc_node)
         last = atomic_load_explicit(owner->last_alloc_node, memory_order_relaxed);
 
-    /* Reserve page by page, as successive single allocations would. */
+    /* Reserve page by page, as successive single allocations would.  When
+     * every page starts from the same node (one node, or a node asked
+     * for), the walk over the others is needed only when it refuses. */
+    fixed = first_node_is_fixed(h, memflags, owner);
+    fixed_first = fixed ? next_first(h, memflags, owner, last) : 0;
     account_lock(h);
     for (; done < nr; done++) {
-        int node = alloc_walk_nodes(h, memflags, owner, next_first(h, memflags, owner, last),
-                                    try_reserve_page, &pr);
+        unsigned first = fixed ? fixed_first : next_first(h, memflags, owner, last);
+        int node = (int)first;
+
+        if (!(fixed && account_reserve_page_locked(h, first, pr.claims)))
+            node = alloc_walk_nodes(h, memflags, owner, first, try_reserve_page, &pr);
         if (node < 0)
             break;
         page_node[done] = (uint8_t)node;

@@ -285,6 +285,73 @@ int p2m_set_range_locked(struct p2m *p, gfn_t gfn_, mfn_t mfn_, unsigned order,
     return 0;
 }
 
+/*
+ * Page arrays (bulk populate): the level-1 table of the last 2 MiB region
+ * touched is remembered, so consecutive gfns cost one table lookup, not a
+ * walk each.
+ */
+struct l1_cursor {
+    uint64_t region; /* gfn >> 9 of the cached table, or UINT64_MAX */
+    p2me_t *l1;
+};
+
+/* The level-1 slot for gfn, creating tables (and splitting leaves) on the
+ * way; NULL when a table cannot be had. */
+static p2me_t *l1_slot(struct p2m *p, uint64_t gfn, struct l1_cursor *cur)
+{
+    p2me_t *t = p->root;
+
+    if (cur->region == gfn >> 9)
+        return &cur->l1[level_index(gfn, 1)];
+    for (unsigned level = P2M_LEVELS; level > 1; level--) {
+        p2me_t *slot = &t[level_index(gfn, level)];
+
+        if (!p2me_is_table(*slot) && entry_make_table(p, slot, level))
+            return NULL;
+        t = p2me_table(*slot);
+    }
+    cur->region = gfn >> 9;
+    cur->l1 = t;
+    return &t[level_index(gfn, 1)];
+}
+
+unsigned p2m_prepare_pages_locked(struct p2m *p, const uint64_t *gfns, unsigned nr)
+{
+    struct l1_cursor cur = { UINT64_MAX, NULL };
+
+    lock_assert_held(&p->lock);
+    if (p->dead)
+        return 0;
+    for (unsigned i = 0; i < nr; i++)
+        if (gfns[i] >= P2M_GFN_LIMIT || !l1_slot(p, gfns[i], &cur))
+            return i;
+    return nr;
+}
+
+unsigned p2m_set_pages_locked(struct p2m *p, const uint64_t *gfns, const mfn_t *mfns,
+                              unsigned nr, enum p2m_type type)
+{
+    struct l1_cursor cur = { UINT64_MAX, NULL };
+
+    lock_assert_held(&p->lock);
+    if (p->dead)
+        return 0;
+    for (unsigned i = 0; i < nr; i++) {
+        p2me_t *slot;
+
+        if (gfns[i] >= P2M_GFN_LIMIT || !(slot = l1_slot(p, gfns[i], &cur)))
+            return i;
+        if (p2me_is_leaf(*slot) && type_is_ram(p2me_type(*slot)))
+            p->nr_ram_pages--;
+        *slot = p2me_leaf(mfn_x(mfns[i]), type);
+        if (type_is_ram(type))
+            p->nr_ram_pages++;
+        if (type != P2M_INVALID)
+            p->max_mapped_gfn = max_u64(p->max_mapped_gfn, gfns[i]);
+    }
+    return nr;
+}
+
 uint64_t p2m_max_mapped_gfn(struct p2m *p)
 {
     uint64_t g;

@@ -46,7 +46,7 @@ int physmap_populate(struct domain *d, gfn_t gfn, unsigned order, unsigned memfl
 unsigned physmap_populate_bulk(struct domain *d, const uint64_t *gfns, unsigned nr,
                                unsigned memflags, mfn_t *mfns)
 {
-    unsigned ready = nr, got;
+    unsigned ready = nr, got, mapped;
 
     if (nr > HEAP_BULK_MAX)
         nr = ready = HEAP_BULK_MAX;
@@ -54,27 +54,20 @@ unsigned physmap_populate_bulk(struct domain *d, const uint64_t *gfns, unsigned 
         /* Tables first, as in physmap_populate; a gfn that cannot be
          * mapped ends the batch there. */
         p2m_lock(d->p2m);
-        for (ready = 0; ready < nr; ready++)
-            if (p2m_prepare_range_locked(d->p2m, _gfn(gfns[ready]), 0))
-                break;
+        ready = p2m_prepare_pages_locked(d->p2m, gfns, nr);
         p2m_unlock(d->p2m);
     }
     got = domain_alloc_pages_bulk(d, ready, memflags, mfns);
     if (got == 0 || !domain_is_translated(d))
         return got;
     p2m_lock(d->p2m);
-    for (unsigned i = 0; i < got; i++) {
-        if (p2m_set_range_locked(d->p2m, _gfn(gfns[i]), mfns[i], 0, P2M_RAM_RW)) {
-            /* Dying meanwhile (or tables replaced): the rest go back. */
-            for (unsigned j = i; j < got; j++)
-                if (domain_release_pages(d, mfns[j], 0) != 0)
-                    assert(domain_is_dying(d));
-            got = i;
-            break;
-        }
-    }
+    mapped = p2m_set_pages_locked(d->p2m, gfns, mfns, got, P2M_RAM_RW);
+    /* Dying meanwhile (or tables replaced): the rest go back. */
+    for (unsigned j = mapped; j < got; j++)
+        if (domain_release_pages(d, mfns[j], 0) != 0)
+            assert(domain_is_dying(d));
     p2m_unlock(d->p2m);
-    return got;
+    return mapped;
 }
 
 int physmap_remove_page(struct domain *d, gfn_t gfn)
