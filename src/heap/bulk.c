@@ -6,9 +6,11 @@
  * number of successive heap_alloc_pages(order 0) calls: each page passes
  * the same claims gate and consumes the claim the same way, on the node
  * the same round-robin would pick, and the first refusal ends the run.
- * But it takes the account lock once, each node's lock once, and scrubs
- * the dirty pages in contiguous runs, where streaming stores reach memory
- * bandwidth (a lone 4 KiB clear reaches about a third of it).
+ * But it takes the account lock once and each node's lock once, takes
+ * each node's share as a few aligned blocks (the owner keeps them as
+ * extents, so destroying it frees them whole), and scrubs a block at a
+ * time, where streaming stores reach memory bandwidth (a lone 4 KiB clear
+ * reaches about a third of it).
  */
 #include "heap_internal.h"
 
