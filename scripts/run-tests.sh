@@ -46,6 +46,11 @@ run_config() {
     [ "$failed" -eq 0 ] || failed_configs="$failed_configs $name"
 }
 
+# Debian's xl, unpacked (not installed), for the real-client tests.
+if ! ./scripts/fetch-xen-utils.sh build/xen-utils; then
+    echo "cannot fetch xen-utils-4.17 (the xl tests will fail)"
+fi
+
 run_config debug gcc "" 1000000
 run_config asan clang address 200000
 run_config tsan clang thread 30000

@@ -15,8 +15,12 @@
 
 struct tc_handle;
 
-/* A control connection as domain `self` (privileged for dom0). */
+/* A control connection in process, as domain `self` (privileged for dom0). */
 int tc_open(struct hv *hv, domid_t self, bool privileged, struct tc_handle **out) MV_MUST_CHECK;
+/* A control connection to memvisord (socket_path NULL: the default, see
+ * mv_default_socket_path), as the control domain.  -ENOENT or
+ * -ECONNREFUSED when no daemon listens. */
+int tc_connect(const char *socket_path, struct tc_handle **out) MV_MUST_CHECK;
 void tc_close(struct tc_handle *t);
 
 struct tc_physinfo {
@@ -26,7 +30,16 @@ struct tc_physinfo {
     uint64_t scrub_pages;
     unsigned nr_nodes;
     unsigned nr_cpus;
+    uint32_t cpu_khz;
 };
+struct tc_node_memory {
+    uint64_t size_bytes;
+    uint64_t free_bytes;
+};
+/* Per-node memory (numainfo); returns the number of nodes filled. */
+long tc_numainfo(struct tc_handle *t, struct tc_node_memory *out, unsigned max);
+/* Xen's version numbers and extra version (xen_version). */
+int tc_xen_version(struct tc_handle *t, unsigned *major, unsigned *minor, char extra[16]) MV_MUST_CHECK;
 int tc_physinfo(struct tc_handle *t, struct tc_physinfo *out) MV_MUST_CHECK;
 
 struct tc_dominfo {

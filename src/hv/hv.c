@@ -76,9 +76,10 @@ int hv_create(const struct hv_config *cfg, struct hv **out, const char **why)
         goto fail;
     domain_set_max_pages(dom0, UINT32_MAX);
     domain_put(dom0);
-    mv_log(&hv->log, MV_LOG_INFO, "host: %llu MiB in %u node(s), %llu pages for the heap",
-           (unsigned long long)(cfg->ram_bytes >> 20), cfg->nr_nodes,
-           (unsigned long long)(hv->m->nr_frames - 1));
+    mv_log(&hv->log, MV_LOG_INFO, "host: %llu MiB in %u NUMA node(s), %llu pages for guests, "
+           "claims gate %s", (unsigned long long)(cfg->ram_bytes >> 20), cfg->nr_nodes,
+           (unsigned long long)(hv->m->nr_frames - 1),
+           cfg->gate == CLAIM_GATE_HEAD ? "head" : "shortfall");
     *out = hv;
     return 0;
 fail:

@@ -9,47 +9,117 @@
 #include <xen/domctl.h>
 #include <xen/memory.h>
 #include <xen/sysctl.h>
+#include <xen/version.h>
 
 #include <string.h>
 
+#include "memvisor/client.h"
 #include "memvisor/toolstack.h"
 
 /* Extents per reservation call: larger requests are sent in pieces. */
 #define TC_EXTENT_CHUNK 4096
 
+/*
+ * How calls reach the hypervisor: in process (an hc_session) or through
+ * memvisord's socket (an mv_client).  Buffers come from the transport, so
+ * the guest handles in the arguments are valid on the other side.
+ */
+struct tc_transport {
+    void *(*alloc)(void *ctx, size_t bytes);
+    long (*call)(void *ctx, unsigned op, const uint64_t args[6]);
+    void (*close)(void *ctx);
+    void *ctx;
+};
+
 struct tc_handle {
-    struct hc_session *s;
+    struct tc_transport tr;
     struct xen_domctl *domctl;
     struct xen_sysctl *sysctl;
     struct xen_memory_reservation *resv;
     xen_pfn_t *extents;
     struct mv_memory_claim *claims;
     struct xen_domctl_getdomaininfo *infos;
+    struct xen_sysctl_meminfo *meminfo;
+    char *scratch; /* TC_SCRATCH bytes for small results */
 };
 
+#define TC_SCRATCH 1024
+
 #define TC_MAX_INFOS 256
+
+static void *session_alloc(void *ctx, size_t bytes) { return hc_buffer_alloc(ctx, bytes); }
+static long session_call(void *ctx, unsigned op, const uint64_t args[6])
+{
+    return mv_hypercall(hc_session_caller(ctx), op, args);
+}
+static void session_close(void *ctx) { hc_session_destroy(ctx); }
+
+static void *client_alloc(void *ctx, size_t bytes)
+{
+    return mv_client_alloc_pages(ctx, (bytes + PAGE_SIZE - 1) / PAGE_SIZE);
+}
+static long client_call(void *ctx, unsigned op, const uint64_t args[6])
+{
+    return mv_client_call(ctx, op, args);
+}
+static void client_close(void *ctx) { mv_client_close(ctx); }
+
+/* Takes the buffers every call uses; the transport owns their memory. */
+static int tc_setup(struct tc_handle *t)
+{
+    t->domctl = t->tr.alloc(t->tr.ctx, sizeof(*t->domctl));
+    t->sysctl = t->tr.alloc(t->tr.ctx, sizeof(*t->sysctl));
+    t->resv = t->tr.alloc(t->tr.ctx, sizeof(*t->resv));
+    t->extents = t->tr.alloc(t->tr.ctx, TC_EXTENT_CHUNK * sizeof(xen_pfn_t));
+    t->claims = t->tr.alloc(t->tr.ctx, MV_CLAIM_MAX_ENTRIES * sizeof(*t->claims));
+    t->infos = t->tr.alloc(t->tr.ctx, TC_MAX_INFOS * sizeof(*t->infos));
+    t->meminfo = t->tr.alloc(t->tr.ctx, MAX_NUMNODES * sizeof(*t->meminfo));
+    t->scratch = t->tr.alloc(t->tr.ctx, TC_SCRATCH);
+    return t->domctl && t->sysctl && t->resv && t->extents && t->claims && t->infos &&
+           t->meminfo && t->scratch ? 0 : -ENOMEM;
+}
 
 int tc_open(struct hv *hv, domid_t self, bool privileged, struct tc_handle **out)
 {
     struct tc_handle *t = calloc(1, sizeof(*t));
+    struct hc_session *s;
     int rc;
 
     if (!t)
         return -ENOMEM;
-    rc = hc_session_create(hv, self, privileged, &t->s);
+    rc = hc_session_create(hv, self, privileged, &s);
     if (rc) {
         free(t);
         return rc;
     }
-    t->domctl = hc_buffer_alloc(t->s, sizeof(*t->domctl));
-    t->sysctl = hc_buffer_alloc(t->s, sizeof(*t->sysctl));
-    t->resv = hc_buffer_alloc(t->s, sizeof(*t->resv));
-    t->extents = hc_buffer_alloc(t->s, TC_EXTENT_CHUNK * sizeof(xen_pfn_t));
-    t->claims = hc_buffer_alloc(t->s, MV_CLAIM_MAX_ENTRIES * sizeof(*t->claims));
-    t->infos = hc_buffer_alloc(t->s, TC_MAX_INFOS * sizeof(*t->infos));
-    if (!t->domctl || !t->sysctl || !t->resv || !t->extents || !t->claims || !t->infos) {
+    t->tr = (struct tc_transport){ session_alloc, session_call, session_close, s };
+    rc = tc_setup(t);
+    if (rc) {
         tc_close(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+int tc_connect(const char *socket_path, struct tc_handle **out)
+{
+    struct tc_handle *t = calloc(1, sizeof(*t));
+    struct mv_client *c;
+    int rc;
+
+    if (!t)
         return -ENOMEM;
+    rc = mv_client_connect(socket_path, &c);
+    if (rc) {
+        free(t);
+        return rc;
+    }
+    t->tr = (struct tc_transport){ client_alloc, client_call, client_close, c };
+    rc = tc_setup(t);
+    if (rc) {
+        tc_close(t);
+        return rc;
     }
     *out = t;
     return 0;
@@ -59,8 +129,15 @@ void tc_close(struct tc_handle *t)
 {
     if (!t)
         return;
-    hc_session_destroy(t->s);
+    t->tr.close(t->tr.ctx);
     free(t);
+}
+
+static long tc_hypercall(struct tc_handle *t, unsigned op, uint64_t a0, uint64_t a1)
+{
+    uint64_t args[6] = { a0, a1, 0, 0, 0, 0 };
+
+    return t->tr.call(t->tr.ctx, op, args);
 }
 
 static long tc_domctl(struct tc_handle *t, uint32_t cmd, domid_t domid)
@@ -68,14 +145,14 @@ static long tc_domctl(struct tc_handle *t, uint32_t cmd, domid_t domid)
     t->domctl->cmd = cmd;
     t->domctl->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
     t->domctl->domain = domid;
-    return hc_call(t->s, HC_DOMCTL, (uint64_t)(uintptr_t)t->domctl, 0, 0, 0, 0);
+    return tc_hypercall(t, HC_DOMCTL, (uint64_t)(uintptr_t)t->domctl, 0);
 }
 
 static long tc_sysctl(struct tc_handle *t, uint32_t cmd)
 {
     t->sysctl->cmd = cmd;
     t->sysctl->interface_version = XEN_SYSCTL_INTERFACE_VERSION;
-    return hc_call(t->s, HC_SYSCTL, (uint64_t)(uintptr_t)t->sysctl, 0, 0, 0, 0);
+    return tc_hypercall(t, HC_SYSCTL, (uint64_t)(uintptr_t)t->sysctl, 0);
 }
 
 int tc_physinfo(struct tc_handle *t, struct tc_physinfo *out)
@@ -92,6 +169,42 @@ int tc_physinfo(struct tc_handle *t, struct tc_physinfo *out)
     out->scrub_pages = t->sysctl->u.physinfo.scrub_pages;
     out->nr_nodes = t->sysctl->u.physinfo.nr_nodes;
     out->nr_cpus = t->sysctl->u.physinfo.nr_cpus;
+    out->cpu_khz = t->sysctl->u.physinfo.cpu_khz;
+    return 0;
+}
+
+long tc_numainfo(struct tc_handle *t, struct tc_node_memory *out, unsigned max)
+{
+    struct xen_sysctl_numainfo *ni = &t->sysctl->u.numainfo;
+    long rc;
+
+    memset(t->sysctl, 0, sizeof(*t->sysctl));
+    ni->num_nodes = max < MAX_NUMNODES ? max : MAX_NUMNODES;
+    set_xen_guest_handle(ni->meminfo, t->meminfo);
+    rc = tc_sysctl(t, XEN_SYSCTL_numainfo);
+    if (rc)
+        return rc;
+    for (unsigned i = 0; i < ni->num_nodes; i++) {
+        out[i].size_bytes = t->meminfo[i].memsize;
+        out[i].free_bytes = t->meminfo[i].memfree;
+    }
+    return ni->num_nodes;
+}
+
+int tc_xen_version(struct tc_handle *t, unsigned *major, unsigned *minor, char extra[16])
+{
+    long v = tc_hypercall(t, HC_XEN_VERSION, XENVER_version, 0);
+    long rc;
+
+    if (v < 0)
+        return (int)v;
+    *major = (unsigned)(v >> 16);
+    *minor = (unsigned)(v & 0xffff);
+    rc = tc_hypercall(t, HC_XEN_VERSION, XENVER_extraversion, (uint64_t)(uintptr_t)t->scratch);
+    if (rc)
+        return (int)rc;
+    memcpy(extra, t->scratch, 16);
+    extra[15] = '\0';
     return 0;
 }
 
@@ -129,7 +242,7 @@ int tc_domain_setmaxmem(struct tc_handle *t, domid_t domid, uint64_t max_kib)
 
 static long tc_memory_op(struct tc_handle *t, unsigned cmd)
 {
-    return hc_call(t->s, HC_MEMORY_OP, cmd, (uint64_t)(uintptr_t)t->resv, 0, 0, 0);
+    return tc_hypercall(t, HC_MEMORY_OP, cmd, (uint64_t)(uintptr_t)t->resv);
 }
 
 int tc_domain_claim_pages(struct tc_handle *t, domid_t domid, uint64_t nr_pages)

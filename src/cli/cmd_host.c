@@ -1,0 +1,323 @@
+/*
+ * The verbs that talk to a running memvisord, so a user can try claims by
+ * hand: info, list, claims, create, destroy, claim, populate.  They go
+ * through the same hypercall ABI as Xen's tools.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "memvisor/client.h"
+#include "memvisor/toolstack.h"
+
+#define MIB_PAGES (UINT64_C(1) << (20 - PAGE_SHIFT))
+
+static int connect_or_explain(const char *socket_path, struct tc_handle **t)
+{
+    char dflt[108];
+    int rc = tc_connect(socket_path, t);
+
+    if (rc) {
+        if (!socket_path)
+            socket_path = mv_default_socket_path(dflt, sizeof(dflt));
+        fprintf(stderr, "memvisor: cannot reach memvisord at %s: %s%s\n", socket_path,
+                mv_strerror(rc),
+                rc == -ENOENT || rc == -ECONNREFUSED ? " (is it running? see --socket)" : "");
+    }
+    return rc;
+}
+
+static uint64_t mib(uint64_t pages) { return pages / MIB_PAGES; }
+
+static int verb_info(struct tc_handle *t)
+{
+    struct tc_node_memory nodes[MAX_NUMNODES];
+    struct tc_physinfo pi;
+    unsigned major, minor;
+    char extra[16];
+    long nr_nodes;
+    int rc;
+
+    rc = tc_physinfo(t, &pi);
+    if (rc == 0)
+        rc = tc_xen_version(t, &major, &minor, extra);
+    if (rc) {
+        fprintf(stderr, "memvisor: info: %s\n", mv_strerror(rc));
+        return 1;
+    }
+    printf("xen_version            : %u.%u%s\n", major, minor, extra);
+    printf("nr_cpus                : %u\n", pi.nr_cpus);
+    printf("nr_nodes               : %u\n", pi.nr_nodes);
+    printf("total_memory           : %" PRIu64 "\n", mib(pi.total_pages));
+    /* As xl prints it: free memory less what is claimed. */
+    printf("free_memory            : %" PRIu64 "\n",
+           mib(sat_sub(pi.free_pages, pi.outstanding_pages)));
+    printf("outstanding_claims     : %" PRIu64 "\n", mib(pi.outstanding_pages));
+    printf("scrub_memory           : %" PRIu64 "\n", mib(pi.scrub_pages));
+    nr_nodes = tc_numainfo(t, nodes, MAX_NUMNODES);
+    for (long n = 0; n < nr_nodes; n++)
+        printf("node%-2ld                 : %" PRIu64 " MiB, %" PRIu64 " MiB free\n", n,
+               nodes[n].size_bytes >> 20, nodes[n].free_bytes >> 20);
+    return 0;
+}
+
+static int verb_list(struct tc_handle *t, bool claims)
+{
+    struct tc_dominfo info[256];
+    domid_t next = 0;
+    long n;
+
+    if (claims)
+        printf("%5s %10s %10s %12s %14s\n", "ID", "Mem(MiB)", "Max(MiB)", "Claim(MiB)",
+               "Claim(pages)");
+    else
+        printf("%5s %10s %10s %5s %5s %6s\n", "ID", "Mem(MiB)", "Max(MiB)", "VCPUs", "Type",
+               "State");
+    do {
+        n = tc_domain_list(t, next, info, 256);
+        if (n < 0) {
+            fprintf(stderr, "memvisor: list: %s\n", mv_strerror((int)n));
+            return 1;
+        }
+        for (long i = 0; i < n; i++) {
+            const struct tc_dominfo *d = &info[i];
+
+            if (claims)
+                printf("%5u %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %14" PRIu64 "\n", d->domid,
+                       mib(d->tot_pages), mib(d->max_pages), mib(d->outstanding_pages),
+                       d->outstanding_pages);
+            else
+                printf("%5u %10" PRIu64 " %10" PRIu64 " %5u %5s %6s\n", d->domid,
+                       mib(d->tot_pages), mib(d->max_pages), d->max_vcpus, d->hvm ? "hvm" : "pv",
+                       d->dying ? "dying" : "-b");
+            next = (domid_t)(d->domid + 1);
+        }
+    } while (n == 256);
+    return 0;
+}
+
+static int parse_domid(const char *text, domid_t *out)
+{
+    uint64_t v;
+
+    if (mv_parse_uint(text, 0, DOMID_FIRST_RESERVED - 1, &v)) {
+        fprintf(stderr, "memvisor: '%s' is not a domain id (0 to %u)\n", text,
+                DOMID_FIRST_RESERVED - 1);
+        return -EINVAL;
+    }
+    *out = (domid_t)v;
+    return 0;
+}
+
+static int parse_pages(const char *what, const char *text, uint64_t *pages)
+{
+    uint64_t bytes;
+
+    if (mv_parse_size(text, &bytes) || (bytes & (PAGE_SIZE - 1))) {
+        fprintf(stderr, "memvisor: %s: '%s' is not a size in whole pages (e.g. 512M, 4K)\n", what,
+                text);
+        return -EINVAL;
+    }
+    *pages = bytes >> PAGE_SHIFT;
+    return 0;
+}
+
+static int verb_create(struct tc_handle *t, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "max", required_argument, NULL, 'm' },  { "claim", required_argument, NULL, 'c' },
+        { "pv", no_argument, NULL, 'p' },         { "domid", required_argument, NULL, 'd' },
+        { "vcpus", required_argument, NULL, 'v' }, { NULL, 0, NULL, 0 },
+    };
+    uint64_t max = 0, claim = 0, v;
+    domid_t domid = DOMID_ANY;
+    unsigned vcpus = 1;
+    bool hvm = true;
+    int c, rc;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': if (parse_pages("--max", optarg, &max)) return 2; break;
+        case 'c': if (parse_pages("--claim", optarg, &claim)) return 2; break;
+        case 'p': hvm = false; break;
+        case 'd': if (parse_domid(optarg, &domid)) return 2; break;
+        case 'v':
+            if (mv_parse_uint(optarg, 1, 128, &v)) {
+                fprintf(stderr, "memvisor: --vcpus: '%s' is not a number from 1 to 128\n", optarg);
+                return 2;
+            }
+            vcpus = (unsigned)v;
+            break;
+        default: return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "memvisor: create: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (claim > max) {
+        fprintf(stderr, "memvisor: create: --claim is larger than --max\n");
+        return 2;
+    }
+    rc = tc_domain_create(t, &domid, hvm, vcpus);
+    if (rc == 0 && max)
+        rc = tc_domain_setmaxmem(t, domid, max << (PAGE_SHIFT - 10));
+    if (rc) {
+        fprintf(stderr, "memvisor: create: %s\n", mv_strerror(rc));
+        return 1;
+    }
+    if (claim) {
+        rc = tc_domain_claim_pages(t, domid, claim);
+        if (rc) {
+            fprintf(stderr, "memvisor: create: the claim of %" PRIu64 " pages was refused: %s; "
+                    "domain %u destroyed\n", claim, mv_strerror(rc), domid);
+            (void)!tc_domain_destroy(t, domid);
+            return 1;
+        }
+    }
+    printf("%u\n", domid);
+    return 0;
+}
+
+static int verb_claim(struct tc_handle *t, int argc, char **argv)
+{
+    uint64_t pages;
+    domid_t domid;
+    int rc;
+
+    if (argc != 3) {
+        fprintf(stderr, "usage: memvisor claim DOMID SIZE   (the domain's total; 0 cancels)\n");
+        return 2;
+    }
+    if (parse_domid(argv[1], &domid) || parse_pages("claim", argv[2], &pages))
+        return 2;
+    rc = tc_domain_claim_pages(t, domid, pages);
+    if (rc) {
+        fprintf(stderr, "memvisor: claim: %s\n", mv_strerror(rc));
+        return 1;
+    }
+    return 0;
+}
+
+static int verb_destroy(struct tc_handle *t, int argc, char **argv)
+{
+    domid_t domid;
+    int rc;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: memvisor destroy DOMID\n");
+        return 2;
+    }
+    if (parse_domid(argv[1], &domid))
+        return 2;
+    rc = tc_domain_destroy(t, domid);
+    if (rc) {
+        fprintf(stderr, "memvisor: destroy: %s\n", mv_strerror(rc));
+        return 1;
+    }
+    return 0;
+}
+
+static int verb_populate(struct tc_handle *t, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "extent", required_argument, NULL, 'e' }, { "gfn", required_argument, NULL, 'g' },
+        { NULL, 0, NULL, 0 },
+    };
+    uint64_t pages, gfn = 0, done = 0, ext[512];
+    unsigned order = SUPERPAGE_ORDER;
+    domid_t domid;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'e') {
+            if (!strcmp(optarg, "4k"))
+                order = 0;
+            else if (!strcmp(optarg, "2m"))
+                order = SUPERPAGE_ORDER;
+            else if (!strcmp(optarg, "1g"))
+                order = GIGAPAGE_ORDER;
+            else {
+                fprintf(stderr, "memvisor: --extent: '%s' is not 4k, 2m or 1g\n", optarg);
+                return 2;
+            }
+        } else if (c == 'g') {
+            if (mv_parse_uint(optarg, 0, UINT64_C(1) << 36, &gfn)) {
+                fprintf(stderr, "memvisor: --gfn: '%s' is not a frame number\n", optarg);
+                return 2;
+            }
+        } else {
+            return 2;
+        }
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr, "usage: memvisor populate DOMID SIZE [--extent 4k|2m|1g] [--gfn N]\n");
+        return 2;
+    }
+    if (parse_domid(argv[optind], &domid) || parse_pages("populate", argv[optind + 1], &pages))
+        return 2;
+    if (pages & ((UINT64_C(1) << order) - 1)) {
+        fprintf(stderr, "memvisor: populate: the size is not a whole number of extents\n");
+        return 2;
+    }
+    {
+        struct tc_dominfo info;
+        int rc = tc_domain_getinfo(t, domid, &info);
+        if (rc) {
+            fprintf(stderr, "memvisor: populate: domain %u: %s\n", domid, mv_strerror(rc));
+            return 1;
+        }
+    }
+    while (done < pages) {
+        uint64_t k = min_u64(512, (pages - done) >> order);
+        long got;
+
+        for (uint64_t i = 0; i < k; i++)
+            ext[i] = gfn + done + (i << order);
+        got = tc_populate_physmap(t, domid, k, order, 0, ext);
+        if (got > 0)
+            done += (uint64_t)got << order;
+        if (got < (long)k) {
+            fprintf(stderr, "memvisor: populate: stopped after %" PRIu64 " of %" PRIu64
+                    " pages (%s)\n", done, pages,
+                    got < 0 ? mv_strerror((int)got)
+                            : "no memory the domain may take: claims, max or free memory");
+            return 1;
+        }
+    }
+    printf("%" PRIu64 " pages\n", done);
+    return 0;
+}
+
+int cmd_host(const char *verb, int argc, char **argv, const char *socket_path)
+{
+    struct tc_handle *t;
+    int rc;
+
+    if (connect_or_explain(socket_path, &t))
+        return 1;
+    if (!strcmp(verb, "info"))
+        rc = argc == 1 ? verb_info(t) : 2;
+    else if (!strcmp(verb, "list"))
+        rc = argc == 1 ? verb_list(t, false) : 2;
+    else if (!strcmp(verb, "claims"))
+        rc = argc == 1 ? verb_list(t, true) : 2;
+    else if (!strcmp(verb, "create"))
+        rc = verb_create(t, argc, argv);
+    else if (!strcmp(verb, "destroy"))
+        rc = verb_destroy(t, argc, argv);
+    else if (!strcmp(verb, "claim"))
+        rc = verb_claim(t, argc, argv);
+    else
+        rc = verb_populate(t, argc, argv);
+    if (rc == 2 && argc > 1 && (!strcmp(verb, "info") || !strcmp(verb, "list") ||
+                                !strcmp(verb, "claims")))
+        fprintf(stderr, "memvisor: %s takes no arguments\n", verb);
+    tc_close(t);
+    return rc;
+}

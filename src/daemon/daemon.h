@@ -1,0 +1,46 @@
+/*
+ * memvisord's parts:
+ *   memvisord.c  options, the config file, start-up and shutdown
+ *   server.c     the hypercall socket: instance lock, accept loop, clients
+ *   config.c     the config file parser
+ */
+#ifndef MEMVISOR_DAEMON_H
+#define MEMVISOR_DAEMON_H
+
+#include <limits.h>
+
+#include "memvisor/hv.h"
+
+struct daemon_config {
+    struct hv_config hv;
+    char socket_path[108];      /* sizeof(sockaddr_un.sun_path) */
+    unsigned max_clients;
+};
+
+/*
+ * Reads `key = value` lines into cfg.  Keys: ram, nodes, socket,
+ * log_level, claim_gate (head|shortfall), scrub (on|off), huge_pages
+ * (on|off), max_clients.  '#' starts a comment.  On a bad line returns
+ * -EINVAL with "FILE:LINE: what is wrong" in err; cfg is then unchanged.
+ */
+int daemon_config_load(const char *path, struct daemon_config *cfg, char *err, size_t err_len);
+/* One `key = value` setting, from a file or the command line. */
+int daemon_config_set(struct daemon_config *cfg, const char *key, const char *value,
+                      char *err, size_t err_len);
+
+struct server;
+
+/*
+ * Takes the instance lock for the socket and binds it: -EADDRINUSE if
+ * another instance serves it, -errno otherwise, with a message logged.
+ */
+int server_open(const struct daemon_config *cfg, const struct mv_logger *log,
+                struct server **out);
+/* Serves hv until SIGTERM, SIGINT or SIGHUP (blocked in every thread by
+ * the caller, and read from signal_fd); then hangs up on every client and
+ * waits for them. */
+void server_run(struct server *srv, struct hv *hv, int signal_fd);
+/* Removes the socket and releases the instance lock. */
+void server_close(struct server *srv);
+
+#endif
