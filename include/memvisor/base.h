@@ -70,8 +70,14 @@ static inline uint64_t gfn_x(gfn_t g) { return g.g; }
 static inline bool mfn_eq(mfn_t a, mfn_t b) { return a.m == b.m; }
 static inline mfn_t mfn_add(mfn_t m, uint64_t n) { return _mfn(m.m + n); }
 static inline gfn_t gfn_add(gfn_t g, uint64_t n) { return _gfn(g.g + n); }
+/* (Debian's xenctrl.h has its own INVALID_MFN, a number: code that
+ * includes it uses INVALID_MFN_RAW.) */
+#ifndef INVALID_MFN
 #define INVALID_MFN _mfn(INVALID_MFN_RAW)
+#endif
+#ifndef INVALID_GFN
 #define INVALID_GFN _gfn(INVALID_GFN_RAW)
+#endif
 
 /*
  * Assertions (SQLite's vocabulary):

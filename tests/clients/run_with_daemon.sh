@@ -34,7 +34,7 @@ drc=$?
 if [ $drc -ne 0 ]; then
     echo "memvisord exited with $drc:"; cat "$dir/daemon.log"; exit 1
 fi
-if grep -q "error" "$dir/daemon.log"; then
-    cat "$dir/daemon.log"
+if grep -q "Sanitizer" "$dir/daemon.log"; then
+    echo "sanitizer report from memvisord:"; cat "$dir/daemon.log"; exit 1
 fi
 exit $rc

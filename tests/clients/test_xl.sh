@@ -75,8 +75,11 @@ $XL list >"$dir/list" 2>/dev/null
 [ "$(row "vm-$d1" list)" = "$d1 64" ] || fail "after cancel: xl list vm-$d1: $(row "vm-$d1" list)"
 [ -z "$(row "vm-$d2" list)" ] || fail "xl list still shows vm-$d2"
 
-# Without memvisord, xl says so and fails.
-kill -TERM "$dpid"; wait "$dpid"; dpid=
+# Without memvisord, xl says so and fails.  (The daemon must stop cleanly,
+# with nothing from a sanitizer in its log.)
+kill -TERM "$dpid"; wait "$dpid"; drc=$?; dpid=
+[ $drc -eq 0 ] || fail "memvisord exited with $drc"
+! grep -q "Sanitizer" "$dir/daemon.log" || fail "sanitizer report from memvisord"
 if $XL info >/dev/null 2>"$dir/down.err"; then
     fail "xl info succeeded without memvisord"
 fi
