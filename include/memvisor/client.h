@@ -16,6 +16,10 @@ struct mv_client;
  * /run/memvisor/hypercall.sock for root, else
  * /tmp/memvisor-<uid>/hypercall.sock.  Returns buf. */
 const char *mv_default_socket_path(char *buf, size_t len);
+/* Where memvisor serves xenstore by default: $XENSTORED_PATH (where
+ * libxenstore looks first), else xenstored.sock beside the default
+ * hypercall socket.  Returns buf. */
+const char *mv_default_xenstore_path(char *buf, size_t len);
 
 /* Connects (path NULL: the default).  0 or -errno: -ENOENT or
  * -ECONNREFUSED when no daemon listens, -EPROTO when it does not speak

@@ -35,6 +35,9 @@ struct hv {
     struct mv_logger log;
     uint32_t cpu_khz;
     unsigned nr_cpus;
+    /* Told of each domain's death (hv_on_domain_death). */
+    void (*_Atomic on_death)(void *arg, domid_t domid);
+    void *on_death_arg;
 };
 
 MV_API void hv_config_default(struct hv_config *cfg);
@@ -42,6 +45,12 @@ MV_API void hv_config_default(struct hv_config *cfg);
 MV_API int hv_create(const struct hv_config *cfg, struct hv **out, const char **why) MV_MUST_CHECK;
 /* Destroys every domain, then the host. */
 MV_API void hv_destroy(struct hv *hv);
+/*
+ * Tells fn of every domain's death (called in domain_kill, after the
+ * layers above tore it down, with no lock held).  Set it before anything
+ * can destroy a domain; fn must not destroy domains itself.
+ */
+MV_API void hv_on_domain_death(struct hv *hv, void (*fn)(void *arg, domid_t domid), void *arg);
 /* Runs every checker (heap, domains, each p2m); counts violations.  The
  * host must be quiescent. */
 MV_API unsigned hv_check(struct hv *hv, FILE *report);

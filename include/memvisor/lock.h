@@ -8,6 +8,7 @@
  * rather than the first time it deadlocks.
  *
  * The order (outermost first), and why:
+ *   STORE        xenstore: a request may ask whether a domain exists.
  *   DOMTABLE     the domain table: lookups take a reference, then drop it.
  *   P2M          a domain's p2m: populate/decrease hold it while pages move
  *                in and out of the domain.
@@ -27,6 +28,7 @@
 #include "memvisor/base.h"
 
 enum lock_rank {
+    LOCK_RANK_STORE = 5,
     LOCK_RANK_DOMTABLE = 10,
     LOCK_RANK_P2M = 20,
     LOCK_RANK_DOMAIN = 30,

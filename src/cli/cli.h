@@ -6,6 +6,8 @@
 #define MEMVISOR_CLI_H
 
 int cmd_demo(int argc, char **argv);
+/* A xenstore server on its own. */
+int cmd_xenstored(int argc, char **argv);
 /* info, list, claims, create, destroy, claim, populate; socket_path NULL:
  * the default. */
 int cmd_host(const char *verb, int argc, char **argv, const char *socket_path);

@@ -4,6 +4,7 @@
  *   memvisor demo [options]              the delayed-failure race (make run)
  *   memvisor [--socket PATH] info|list|claims|create|destroy|claim|populate ...
  *                                        talk to a running memvisord
+ *   memvisor xenstored [options]         serve xenstore on its own
  *   memvisor version
  */
 #include <stdio.h>
@@ -17,6 +18,8 @@ static void usage(FILE *out)
           "\n"
           "  demo                      build domains while guests balloon, without and with\n"
           "                            memory claims, and compare the failures (--help)\n"
+          "\n"
+          "  xenstored                 serve xenstore on a unix socket, on its own (--help)\n"
           "\n"
           "against a running memvisord (socket: --socket PATH before the command, or\n"
           "$MEMVISOR_SOCKET, or the default):\n"
@@ -48,6 +51,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "demo"))
         return cmd_demo(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "xenstored"))
+        return cmd_xenstored(argc - 1, argv + 1);
     if (!strcmp(argv[1], "version")) {
         printf("memvisor 0.1 (Xen 4.17 hypercall interface)\n");
         return 0;

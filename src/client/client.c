@@ -53,6 +53,19 @@ const char *mv_default_socket_path(char *buf, size_t len)
     return buf;
 }
 
+const char *mv_default_xenstore_path(char *buf, size_t len)
+{
+    const char *env = getenv("XENSTORED_PATH");
+
+    if (env && *env)
+        snprintf(buf, len, "%s", env);
+    else if (geteuid() == 0)
+        snprintf(buf, len, "/run/memvisor/xenstored.sock");
+    else
+        snprintf(buf, len, "/tmp/memvisor-%u/xenstored.sock", (unsigned)geteuid());
+    return buf;
+}
+
 static int send_hello(struct mv_client *c)
 {
     struct mv_wire_hello hello = { MV_WIRE_MAGIC, MV_WIRE_HELLO, MV_WIRE_VERSION, 0,

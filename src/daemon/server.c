@@ -6,9 +6,7 @@
  * that disconnects mid-call has its call finished and the reply dropped.
  * At most max_clients are served at once; more are refused at the door.
  *
- * One instance per socket: the daemon holds an exclusive flock on
- * "<socket>.lock" for its whole life, and only then replaces a stale
- * socket file.
+ * One instance per socket (mv_listen).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,16 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "memvisor/hypercall.h"
+#include "memvisor/listen.h"
 #include "memvisor/wire.h"
 
 #define PAGE_MASK_BYTES (PAGE_SIZE - 1)
@@ -49,9 +46,7 @@ struct server {
     struct hv *hv;
     const struct mv_logger *log;
     unsigned max_clients;
-    char socket_path[108];
-    int lock_fd;
-    int lsock;
+    struct mv_listener listener;
     pthread_mutex_t lock;
     pthread_cond_t idle;
     /* Under lock. */
@@ -244,71 +239,6 @@ static void accept_one(struct server *srv, int lsock)
     pthread_attr_destroy(&attr);
 }
 
-/* Takes "<path>.lock"; -EADDRINUSE (with the holder's pid logged) if
- * another instance has it. */
-static int take_instance_lock(const char *path, const struct mv_logger *log, int *lock_fd)
-{
-    char lock_path[PATH_MAX], pid[32] = "";
-    int fd;
-
-    snprintf(lock_path, sizeof(lock_path), "%s.lock", path);
-    fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        mv_log(log, MV_LOG_ERROR, "cannot open %s: %s", lock_path, strerror(errno));
-        return -errno;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
-        pid[n > 0 ? n : 0] = '\0';
-        pid[strcspn(pid, "\n")] = '\0';
-        mv_log(log, MV_LOG_ERROR, "another memvisord (pid %s) serves %s", *pid ? pid : "?", path);
-        close(fd);
-        return -EADDRINUSE;
-    }
-    if (ftruncate(fd, 0) == 0) {
-        int len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-        if (pwrite(fd, pid, (size_t)len, 0) != len)
-            mv_log(log, MV_LOG_WARN, "cannot write the pid to %s", lock_path);
-    }
-    *lock_fd = fd;
-    return 0;
-}
-
-/* Creates the socket's folder if missing (private to the user). */
-static void make_parent_dir(const char *path)
-{
-    char dir[PATH_MAX];
-    char *slash;
-
-    snprintf(dir, sizeof(dir), "%s", path);
-    slash = strrchr(dir, '/');
-    if (!slash || slash == dir)
-        return;
-    *slash = '\0';
-    mkdir(dir, 0700);
-}
-
-static int listen_on(const char *path, const struct mv_logger *log, int *out)
-{
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    int sock;
-
-    strcpy(addr.sun_path, path);
-    /* We hold the instance lock: a socket file left here is stale. */
-    unlink(path);
-    sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (sock < 0 || bind(sock, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-        chmod(path, 0600) < 0 || listen(sock, 64) < 0) {
-        int rc = -errno;
-        mv_log(log, MV_LOG_ERROR, "cannot serve %s: %s", path, strerror(errno));
-        if (sock >= 0)
-            close(sock);
-        return rc;
-    }
-    *out = sock;
-    return 0;
-}
-
 int server_open(const struct daemon_config *cfg, const struct mv_logger *log, struct server **out)
 {
     struct server *srv = calloc(1, sizeof(*srv));
@@ -318,15 +248,8 @@ int server_open(const struct daemon_config *cfg, const struct mv_logger *log, st
         return -ENOMEM;
     srv->log = log;
     srv->max_clients = cfg->max_clients;
-    srv->lock_fd = srv->lsock = -1;
-    snprintf(srv->socket_path, sizeof(srv->socket_path), "%s", cfg->socket_path);
-    make_parent_dir(cfg->socket_path);
-    rc = take_instance_lock(cfg->socket_path, log, &srv->lock_fd);
-    if (rc == 0)
-        rc = listen_on(cfg->socket_path, log, &srv->lsock);
+    rc = mv_listen(cfg->socket_path, SOCK_SEQPACKET, log, &srv->listener);
     if (rc) {
-        if (srv->lock_fd >= 0)
-            close(srv->lock_fd);
         free(srv);
         return rc;
     }
@@ -338,20 +261,18 @@ int server_open(const struct daemon_config *cfg, const struct mv_logger *log, st
 
 void server_close(struct server *srv)
 {
-    close(srv->lsock);
-    unlink(srv->socket_path);
+    mv_listen_close(&srv->listener);
     pthread_cond_destroy(&srv->idle);
     pthread_mutex_destroy(&srv->lock);
-    close(srv->lock_fd);
     free(srv);
 }
 
 void server_run(struct server *srv, struct hv *hv, int signal_fd)
 {
-    int lsock = srv->lsock;
+    int lsock = srv->listener.sock;
 
     srv->hv = hv;
-    mv_log(srv->log, MV_LOG_INFO, "serving hypercalls on %s", srv->socket_path);
+    mv_log(srv->log, MV_LOG_INFO, "serving hypercalls on %s", srv->listener.path);
     for (;;) {
         struct pollfd pfd[2] = { { lsock, POLLIN, 0 }, { signal_fd, POLLIN, 0 } };
 

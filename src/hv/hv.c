@@ -17,6 +17,37 @@ void hv_config_default(struct hv_config *cfg)
     cfg->log.level = MV_LOG_WARN;
 }
 
+/* The domain hooks: the p2m's, and the death notice after teardown. */
+static int hv_domain_init(void *arg, struct domain *d)
+{
+    struct hv *hv = arg;
+
+    return p2m_domain_init(&hv->fault, d);
+}
+
+static void hv_domain_teardown(void *arg, struct domain *d)
+{
+    struct hv *hv = arg;
+    void (*fn)(void *, domid_t) = atomic_load_explicit(&hv->on_death, memory_order_acquire);
+
+    p2m_domain_teardown(&hv->fault, d);
+    if (fn)
+        fn(hv->on_death_arg, d->domid);
+}
+
+static void hv_domain_release(void *arg, struct domain *d)
+{
+    struct hv *hv = arg;
+
+    p2m_domain_release(&hv->fault, d);
+}
+
+void hv_on_domain_death(struct hv *hv, void (*fn)(void *arg, domid_t domid), void *arg)
+{
+    hv->on_death_arg = arg;
+    atomic_store_explicit(&hv->on_death, fn, memory_order_release);
+}
+
 /* The host CPU's clock, for physinfo's cpu_khz; 0 if unknown. */
 static uint32_t read_cpu_khz(void)
 {
@@ -65,8 +96,7 @@ int hv_create(const struct hv_config *cfg, struct hv **out, const char **why)
     rc = heap_create(hv->m, &hcfg, &hv->fault, &hv->heap);
     if (rc)
         goto fail;
-    hooks = (struct domain_hooks){ p2m_domain_init, p2m_domain_teardown, p2m_domain_release,
-                                   &hv->fault };
+    hooks = (struct domain_hooks){ hv_domain_init, hv_domain_teardown, hv_domain_release, hv };
     rc = domain_table_create(hv->heap, &hv->fault, &hooks, &hv->domains);
     if (rc)
         goto fail;

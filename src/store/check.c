@@ -1,0 +1,110 @@
+/*
+ * The store checker: walks the tree, the hash, the watches and the
+ * connections and counts violations of the invariants in
+ * store_internal.h.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memvisor/check.h"
+#include "store_internal.h"
+
+static void check_node(struct mv_checker *c, struct xs_store *s, struct xs_node *n,
+                       uint32_t *owned, uint64_t *walked)
+{
+    uint32_t nr = 0, bytes = 0;
+    struct xs_node *prev = NULL;
+
+    (*walked)++;
+    if (xs_tree_lookup(s, n->path, n->path_len) != n)
+        mv_check_fail(c, "node %s is not in the hash", n->path);
+    if (n->nr_perms < 1)
+        mv_check_fail(c, "node %s has no permissions", n->path);
+    else if (n->perms[0].id < XS_MAX_DOMID)
+        owned[n->perms[0].id]++;
+    if (n->generation > s->generation)
+        mv_check_fail(c, "node %s has generation %" PRIu64 " > %" PRIu64, n->path, n->generation,
+                      s->generation);
+    for (struct xs_node *ch = n->first_child; ch; ch = ch->next_sibling) {
+        size_t blen, plen = xs_parent_len(ch->path, ch->path_len);
+
+        if (ch->parent != n || ch->prev_sibling != prev)
+            mv_check_fail(c, "node %s: broken links at %s", n->path, ch->path);
+        if (plen != n->path_len || memcmp(ch->path, n->path, plen))
+            mv_check_fail(c, "node %s is listed under %s", ch->path, n->path);
+        xs_basename(ch->path, ch->path_len, &blen);
+        bytes += (uint32_t)blen + 1;
+        nr++;
+        prev = ch;
+        check_node(c, s, ch, owned, walked);
+    }
+    if (prev != n->last_child)
+        mv_check_fail(c, "node %s: wrong last child", n->path);
+    if (nr != n->nr_children || bytes != n->children_bytes)
+        mv_check_fail(c, "node %s: %u children (%u bytes) but counts %u (%u bytes)", n->path, nr,
+                      bytes, n->nr_children, n->children_bytes);
+}
+
+unsigned xs_store_check_locked(struct xs_store *s, FILE *report)
+{
+    struct mv_checker c = { report, "xenstore check", 0 };
+    uint32_t *owned = calloc(XS_MAX_DOMID, sizeof(*owned));
+    uint64_t walked = 0, specials = 0, watches = 0, txns = 0, conns = 0;
+
+    if (!owned) {
+        mv_check_fail(&c, "no memory to check");
+        return c.violations;
+    }
+    check_node(&c, s, s->root, owned, &walked);
+    /* The special nodes stand outside the tree. */
+    for (size_t b = 0; b < s->nodes.nbuckets; b++) {
+        for (struct xs_hentry *e = s->nodes.buckets[b]; e; e = e->next) {
+            struct xs_node *n = (struct xs_node *)e;
+            if (n->path[0] == '@') {
+                specials++;
+                if (n->perms[0].id < XS_MAX_DOMID)
+                    owned[n->perms[0].id]++;
+            } else if (!n->parent && n != s->root) {
+                mv_check_fail(&c, "node %s is in the hash but not the tree", n->path);
+            }
+        }
+    }
+    if (walked + specials != s->nodes.count)
+        mv_check_fail(&c, "%" PRIu64 " nodes reachable, %zu in the hash", walked + specials,
+                      s->nodes.count);
+    for (size_t d = 0; d < XS_MAX_DOMID; d++)
+        if (owned[d] != s->owned[d])
+            mv_check_fail(&c, "d%zu owns %u nodes, counted %u", d, owned[d], s->owned[d]);
+    free(owned);
+
+    for (struct xs_conn *cn = s->conns; cn; cn = cn->next) {
+        conns++;
+        for (struct xs_watch *w = cn->watches; w; w = w->conn_next) {
+            watches++;
+            if (w->conn != cn)
+                mv_check_fail(&c, "a watch on %s points at another connection", w->path);
+        }
+        for (struct xs_txn *t = cn->txns; t; t = t->next) {
+            txns++;
+            if (t->conn != cn)
+                mv_check_fail(&c, "transaction %u points at another connection", t->id);
+        }
+    }
+    if (conns != s->nr_conns || watches != s->nr_watches || watches != s->watches.count ||
+        txns != s->nr_txns)
+        mv_check_fail(&c, "counts: %" PRIu64 "/%" PRIu64 " connections, %" PRIu64 "/%" PRIu64
+                      "/%zu watches, %" PRIu64 "/%" PRIu64 " transactions", conns, s->nr_conns,
+                      watches, s->nr_watches, s->watches.count, txns, s->nr_txns);
+    return c.violations;
+}
+
+unsigned xs_store_check(struct xs_store *s, FILE *report)
+{
+    unsigned v;
+
+    lock_acquire(&s->lock);
+    v = xs_store_check_locked(s, report);
+    lock_release(&s->lock);
+    return v;
+}

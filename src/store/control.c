@@ -1,0 +1,121 @@
+/*
+ * XS_CONTROL (the control domain only): help, quota, log, memreport,
+ * print, check.  Arguments are NUL-separated after the command; replies
+ * are text.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+struct out {
+    char *buf;
+    uint32_t len;
+};
+
+static void MV_PRINTF(2, 3) put(struct out *o, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (o->len >= XS_PAYLOAD_MAX - 1)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(o->buf + o->len, XS_PAYLOAD_MAX - 1 - o->len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        o->len = (uint32_t)min_u64(o->len + (uint32_t)n, XS_PAYLOAD_MAX - 1);
+}
+
+static int control_quota(struct xs_store *s, int argc, const char **argv, struct out *o)
+{
+    const char *name;
+    unsigned value;
+    uint64_t v;
+
+    if (argc == 1) {
+        put(o, "Quota settings (unprivileged domains):\n");
+        for (unsigned i = 0; xs_quota_get(&s->cfg.quota, i, &name, &value); i++)
+            put(o, "%-18s %u\n", name, value);
+        return 0;
+    }
+    if (argc == 2) {
+        struct xs_domain *d;
+        if (mv_parse_uint(argv[1], 0, XS_MAX_DOMID - 1, &v))
+            return -EINVAL;
+        d = s->domains[v];
+        put(o, "Domain %llu:\n", (unsigned long long)v);
+        put(o, "%-18s %u\n", "nodes", s->owned[v]);
+        put(o, "%-18s %u\n", "watches", d ? d->nr_watches : 0);
+        put(o, "%-18s %u\n", "transactions", d ? d->nr_transactions : 0);
+        return 0;
+    }
+    if (argc == 3) {
+        if (mv_parse_uint(argv[2], 0, UINT32_MAX, &v) || xs_quota_set(&s->cfg.quota, argv[1], v))
+            return -EINVAL;
+        put(o, "OK");
+        return 0;
+    }
+    return -EINVAL;
+}
+
+int xs_control(struct xs_ctx *ctx, const char *payload, size_t len, char *reply,
+               uint32_t *reply_len)
+{
+    struct xs_store *s = ctx->s;
+    struct out o = { reply, 0 };
+    const char *argv[8];
+    int argc = 0, rc = 0;
+
+    if (len == 0 || payload[len - 1] != '\0')
+        return -EINVAL;
+    for (size_t i = 0; i < len && argc < (int)ARRAY_SIZE(argv); i += strlen(payload + i) + 1)
+        argv[argc++] = payload + i;
+
+    if (!strcmp(argv[0], "help")) {
+        put(&o, "Supported commands:\n"
+                "check             check the store's invariants\n"
+                "help              this list\n"
+                "log [on|off]      log every request\n"
+                "memreport         memory in use\n"
+                "print <text>      write text to the log\n"
+                "quota             show the quotas\n"
+                "quota <domid>     show a domain's usage\n"
+                "quota <name> <n>  set a quota\n");
+    } else if (!strcmp(argv[0], "quota")) {
+        rc = control_quota(s, argc, argv, &o);
+    } else if (!strcmp(argv[0], "log")) {
+        if (argc == 2 && !strcmp(argv[1], "on"))
+            s->log_requests = true;
+        else if (argc == 2 && !strcmp(argv[1], "off"))
+            s->log_requests = false;
+        else if (argc != 1)
+            rc = -EINVAL;
+        if (!rc)
+            put(&o, "log %s", s->log_requests ? "on" : "off");
+    } else if (!strcmp(argv[0], "memreport")) {
+        put(&o, "xenstore memory: %llu bytes in %llu nodes; %llu watches, %llu transactions, "
+                "%llu connections\n",
+            (unsigned long long)s->bytes, (unsigned long long)s->nodes.count,
+            (unsigned long long)s->nr_watches, (unsigned long long)s->nr_txns,
+            (unsigned long long)s->nr_conns);
+    } else if (!strcmp(argv[0], "print")) {
+        if (argc < 2)
+            rc = -EINVAL;
+        else
+            mv_log(&s->cfg.log, MV_LOG_WARN, "xenstore: %s", argv[1]);
+        if (!rc)
+            put(&o, "OK");
+    } else if (!strcmp(argv[0], "check")) {
+        unsigned v = xs_store_check_locked(s, NULL);
+        put(&o, v ? "%u violations" : "OK", v);
+    } else {
+        rc = -EINVAL;
+    }
+    if (rc)
+        return rc;
+    reply[o.len] = '\0';
+    *reply_len = o.len + 1;
+    return 0;
+}

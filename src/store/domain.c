@@ -1,0 +1,179 @@
+/*
+ * Domains the store knows (specs C7): introduced ones, their quota usage,
+ * and what happens when one goes (its nodes and its permission entries go
+ * too, and @releaseDomain fires).  The quotas' names.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+static const struct {
+    const char *name;
+    size_t offset;
+} quota_names[] = {
+    { "nodes", offsetof(struct xs_quota, nodes) },
+    { "watches", offsetof(struct xs_quota, watches) },
+    { "transactions", offsetof(struct xs_quota, transactions) },
+    { "transaction-nodes", offsetof(struct xs_quota, transaction_nodes) },
+    { "node-size", offsetof(struct xs_quota, node_size) },
+    { "node-permissions", offsetof(struct xs_quota, node_perms) },
+    { "path-max", offsetof(struct xs_quota, path_max) },
+};
+
+int xs_quota_set(struct xs_quota *q, const char *name, uint64_t value)
+{
+    if (value < 1 || value > UINT32_MAX)
+        return -EINVAL;
+    for (size_t i = 0; i < ARRAY_SIZE(quota_names); i++) {
+        if (!strcmp(name, quota_names[i].name)) {
+            *(unsigned *)((char *)q + quota_names[i].offset) = (unsigned)value;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+bool xs_quota_get(const struct xs_quota *q, unsigned i, const char **name, unsigned *value)
+{
+    if (i >= ARRAY_SIZE(quota_names))
+        return false;
+    *name = quota_names[i].name;
+    *value = *(const unsigned *)((const char *)q + quota_names[i].offset);
+    return true;
+}
+
+struct xs_domain *xs_domain_get(struct xs_store *s, domid_t domid, bool create)
+{
+    struct xs_domain *d = s->domains[domid];
+
+    if (!d && create) {
+        d = calloc(1, sizeof(*d));
+        if (!d)
+            return NULL;
+        d->domid = domid;
+        d->target = XS_MAX_DOMID;
+        d->birth_gen = ++s->generation;
+        s->domains[domid] = d;
+    }
+    return d;
+}
+
+bool xs_domain_exists(struct xs_store *s, uint32_t domid)
+{
+    if (domid >= XS_MAX_DOMID)
+        return false;
+    if (s->cfg.domain_exists)
+        return s->cfg.domain_exists(s->cfg.domain_arg, (domid_t)domid);
+    return domid == 0 || (s->domains[domid] && s->domains[domid]->introduced);
+}
+
+void xs_owned_adjust(struct xs_store *s, uint32_t owner, int64_t delta)
+{
+    if (owner < XS_MAX_DOMID)
+        s->owned[owner] = (uint32_t)((int64_t)s->owned[owner] + delta);
+}
+
+/* Drops a domain's entries from one node's permissions (the owner entry
+ * stays: nodes it owns are deleted). */
+static void strip_entries(struct xs_store *s, struct xs_node *n, domid_t domid)
+{
+    uint16_t kept = 1;
+
+    for (uint16_t i = 1; i < n->nr_perms; i++)
+        if (n->perms[i].id != domid)
+            n->perms[kept++] = n->perms[i];
+    if (kept != n->nr_perms) {
+        s->bytes -= (uint64_t)(n->nr_perms - kept) * sizeof(struct xs_perm);
+        n->nr_perms = kept;
+    }
+}
+
+/* Deletes one owned node (and its subtree) if it is still there. */
+static void delete_owned(struct xs_store *s, const char *path, size_t len)
+{
+    struct xs_node *n = xs_tree_lookup(s, path, len);
+
+    if (n) {
+        xs_fire(s, n->path, n->path_len, false);
+        xs_tree_delete(s, n, NULL, NULL);
+    }
+}
+
+static void remove_owned(struct xs_store *s, domid_t domid)
+{
+    uint32_t count = s->owned[domid], nr = 0;
+    char **paths = count ? calloc(count, sizeof(*paths)) : NULL;
+
+    /* First the paths (deleting while walking the hash would skip
+     * entries), then the deletions, each of which may take others. */
+    for (size_t b = 0; b < s->nodes.nbuckets; b++) {
+        for (struct xs_hentry *e = s->nodes.buckets[b]; e; e = e->next) {
+            struct xs_node *n = (struct xs_node *)e;
+            if (n->perms[0].id == domid && !n->parent) {
+                /* "/" and the special nodes stay, with dom0 as owner. */
+                xs_owned_adjust(s, domid, -1);
+                xs_owned_adjust(s, 0, 1);
+                n->perms[0].id = 0;
+            } else if (n->perms[0].id == domid && paths && nr < count) {
+                paths[nr++] = strndup(n->path, n->path_len);
+            }
+            strip_entries(s, n, domid);
+        }
+    }
+    for (uint32_t i = 0; i < nr; i++) {
+        if (paths[i])
+            delete_owned(s, paths[i], strlen(paths[i]));
+        free(paths[i]);
+    }
+    free(paths);
+    /* Short of memory above: one at a time, rescanning. */
+    for (bool again = s->owned[domid] != 0; again;) {
+        /* (Everything it still owns has a parent now.) */
+        again = false;
+        for (size_t b = 0; b < s->nodes.nbuckets && !again; b++) {
+            for (struct xs_hentry *e = s->nodes.buckets[b]; e && !again; e = e->next) {
+                struct xs_node *n = (struct xs_node *)e;
+                if (n->perms[0].id == domid) {
+                    delete_owned(s, n->path, n->path_len);
+                    again = true;
+                }
+            }
+        }
+    }
+}
+
+void xs_domain_remove(struct xs_store *s, domid_t domid)
+{
+    struct xs_domain *d = s->domains[domid];
+
+    /* Its connections lose their watches and transactions, so the
+     * cleanup below fires nothing at them; they are dead from now on. */
+    for (struct xs_conn *c = s->conns; c; c = c->next) {
+        if (c->domid != domid || c->privileged)
+            continue;
+        xs_watch_remove_all(s, c);
+        while (c->txns) {
+            struct xs_txn *t = c->txns;
+            c->txns = t->next;
+            xs_txn_free(s, t);
+        }
+        c->dead = true;
+    }
+    /* Nodes it owns go with their subtrees; its entries elsewhere go. */
+    remove_owned(s, domid);
+    if (d) {
+        s->domains[domid] = NULL;
+        free(d);
+    }
+    xs_fire_special(s, "@releaseDomain", domid);
+}
+
+void xs_domain_gone(struct xs_store *s, domid_t domid)
+{
+    if (domid == 0)
+        return;
+    lock_acquire(&s->lock);
+    xs_domain_remove(s, domid);
+    lock_release(&s->lock);
+}

@@ -1,0 +1,304 @@
+/*
+ * Transactions (specs C6): optimistic, with read-set validation.
+ *
+ * The first time a transaction touches a path (reading it, finding it
+ * missing, or changing it) it records the node's generation and keeps a
+ * private copy; from then on it sees only its copy, so reads repeat.  At
+ * commit every recorded generation must still be current, or the commit
+ * fails with EAGAIN and nothing is applied.  Otherwise the nodes it
+ * removed are removed, the ones it created are created in the order it
+ * created them (so children lists end up in its order), the ones it
+ * changed are written, and the watch events it queued fire.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+#define TXN_HASH_BUCKETS 16
+
+struct xs_txn *xs_txn_find(struct xs_conn *c, uint32_t id)
+{
+    for (struct xs_txn *t = c->txns; t; t = t->next)
+        if (t->id == id)
+            return t;
+    return NULL;
+}
+
+int xs_txn_start(struct xs_ctx *ctx, uint32_t *id)
+{
+    struct xs_store *s = ctx->s;
+    struct xs_conn *c = ctx->conn;
+    struct xs_domain *d = xs_domain_get(s, c->domid, false);
+    struct xs_txn *t;
+
+    /* Xen 4.17: more than the quota open at once is ENOSPC. */
+    if (xs_conn_quota(c) && d && d->nr_transactions >= s->cfg.quota.transactions)
+        return -ENOSPC;
+    t = calloc(1, sizeof(*t));
+    if (!t || xs_hash_init(&t->nodes, TXN_HASH_BUCKETS)) {
+        free(t);
+        return -ENOMEM;
+    }
+    /* Ids start at 1: 0 means "no transaction"; ids in use are skipped. */
+    do {
+        if (++c->next_txid == 0)
+            c->next_txid = 1;
+    } while (xs_txn_find(c, c->next_txid));
+    t->id = c->next_txid;
+    t->conn = c;
+    t->next = c->txns;
+    c->txns = t;
+    if (d)
+        d->nr_transactions++;
+    s->nr_txns++;
+    s->generation++;
+    *id = t->id;
+    return 0;
+}
+
+static void txnode_free(struct xs_txnode *n)
+{
+    free(n->children);
+    free(n->value);
+    free(n->perms);
+    free(n->path);
+    free(n);
+}
+
+void xs_txn_free(struct xs_store *s, struct xs_txn *t)
+{
+    struct xs_domain *d = xs_domain_get(s, t->conn->domid, false);
+
+    while (t->first) {
+        struct xs_txnode *n = t->first;
+        t->first = n->next;
+        txnode_free(n);
+    }
+    while (t->events) {
+        struct xs_pending_event *e = t->events;
+        t->events = e->next;
+        free(e);
+    }
+    xs_hash_fini(&t->nodes);
+    if (d && d->nr_transactions)
+        d->nr_transactions--;
+    s->nr_txns--;
+    free(t);
+}
+
+static struct xs_txnode *txn_lookup(struct xs_txn *t, const char *path, size_t len, uint64_t hash)
+{
+    for (struct xs_hentry *e = xs_hash_bucket(&t->nodes, hash); e; e = e->next) {
+        struct xs_txnode *n = (struct xs_txnode *)e;
+        if (e->hash == hash && n->path_len == len && !memcmp(n->path, path, len))
+            return n;
+    }
+    return NULL;
+}
+
+/* Copies the global node's children names into the view. */
+static int copy_children(struct xs_txnode *tn, struct xs_node *n)
+{
+    const char *names;
+
+    if (!n->nr_children)
+        return 0;
+    names = xs_node_names(n);
+    tn->children = names ? malloc(n->children_bytes) : NULL;
+    if (!tn->children)
+        return -ENOMEM;
+    memcpy(tn->children, names, n->children_bytes);
+    tn->children_len = tn->children_cap = n->children_bytes;
+    tn->nr_children = n->nr_children;
+    return 0;
+}
+
+int xs_txn_touch(struct xs_ctx *ctx, const char *path, size_t len, struct xs_txnode **out)
+{
+    struct xs_txn *t = ctx->txn;
+    uint64_t hash = xs_hash_path(path, len);
+    struct xs_txnode *tn = txn_lookup(t, path, len, hash);
+    struct xs_node *n;
+
+    if (tn) {
+        *out = tn;
+        return 0;
+    }
+    if (xs_conn_quota(ctx->conn) && t->nr_nodes >= ctx->s->cfg.quota.transaction_nodes) {
+        t->failed = true;
+        return -ENOSPC;
+    }
+    tn = calloc(1, sizeof(*tn));
+    if (!tn || !(tn->path = strndup(path, len)))
+        goto nomem;
+    tn->path_len = (uint32_t)len;
+    tn->h.hash = hash;
+    n = xs_tree_lookup(ctx->s, path, len);
+    tn->recorded_gen = n ? n->generation : XS_NO_GENERATION;
+    if (n) {
+        tn->exists = true;
+        if (n->value_len) {
+            tn->value = malloc(n->value_len);
+            if (!tn->value)
+                goto nomem;
+            memcpy(tn->value, n->value, n->value_len);
+            tn->value_len = n->value_len;
+        }
+        tn->perms = malloc(n->nr_perms * sizeof(*n->perms));
+        if (!tn->perms || copy_children(tn, n))
+            goto nomem;
+        memcpy(tn->perms, n->perms, n->nr_perms * sizeof(*n->perms));
+        tn->nr_perms = n->nr_perms;
+    }
+    if (xs_hash_insert(&t->nodes, &tn->h))
+        goto nomem;
+    if (t->last)
+        t->last->next = tn;
+    else
+        t->first = tn;
+    t->last = tn;
+    t->nr_nodes++;
+    *out = tn;
+    return 0;
+nomem:
+    if (tn)
+        txnode_free(tn);
+    t->failed = true;
+    return -ENOMEM;
+}
+
+int xs_txn_queue_event(struct xs_txn *t, const char *path, size_t len, bool exact)
+{
+    struct xs_pending_event *e;
+
+    /* One event per path; subtree matching wins over exact. */
+    for (e = t->events; e; e = e->next) {
+        if (e->path_len == len && !memcmp(e->path, path, len)) {
+            e->exact &= exact;
+            return 0;
+        }
+    }
+    e = malloc(sizeof(*e) + len + 1);
+    if (!e) {
+        t->failed = true;
+        return -ENOMEM;
+    }
+    e->next = NULL;
+    e->exact = exact;
+    e->path_len = (uint32_t)len;
+    memcpy(e->path, path, len);
+    e->path[len] = '\0';
+    if (t->last_event)
+        t->last_event->next = e;
+    else
+        t->events = e;
+    t->last_event = e;
+    return 0;
+}
+
+static void unlink_txn(struct xs_conn *c, struct xs_txn *t)
+{
+    for (struct xs_txn **pp = &c->txns; *pp; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            return;
+        }
+    }
+}
+
+static int cmp_created(const void *a, const void *b)
+{
+    const struct xs_txnode *x = *(struct xs_txnode *const *)a, *y = *(struct xs_txnode *const *)b;
+
+    return x->created_seq < y->created_seq ? -1 : x->created_seq > y->created_seq;
+}
+
+/* Writes the transaction's changes into the tree (validated already). */
+static int apply(struct xs_store *s, struct xs_txn *t)
+{
+    struct xs_txnode **created;
+    uint32_t nr_created = 0;
+    int rc = 0;
+
+    /* What it removed goes first (whole subtrees: every global child was
+     * in the view when it was removed, so nothing else goes with them). */
+    for (struct xs_txnode *n = t->first; n; n = n->next) {
+        struct xs_node *g;
+        if (n->was_deleted && (g = xs_tree_lookup(s, n->path, n->path_len)))
+            xs_tree_delete(s, g, NULL, NULL);
+        if (n->exists && n->created_seq)
+            nr_created++;
+    }
+    created = nr_created ? calloc(nr_created, sizeof(*created)) : NULL;
+    if (nr_created && !created)
+        return -ENOMEM;
+    nr_created = 0;
+    for (struct xs_txnode *n = t->first; n; n = n->next) {
+        if (!n->exists)
+            continue;
+        if (n->created_seq) {
+            created[nr_created++] = n;
+        } else if (n->modified) {
+            struct xs_node *g = xs_tree_lookup(s, n->path, n->path_len);
+            if (g && (xs_node_set_value(s, g, n->value, n->value_len) ||
+                      xs_node_set_perms(s, g, n->perms, n->nr_perms)))
+                rc = -ENOMEM;
+        }
+    }
+    /* Parents were created before their children. */
+    qsort(created, nr_created, sizeof(*created), cmp_created);
+    for (uint32_t i = 0; i < nr_created; i++) {
+        struct xs_txnode *n = created[i];
+        struct xs_node *parent = xs_tree_lookup(s, n->path, xs_parent_len(n->path, n->path_len));
+        struct xs_node *g = xs_tree_lookup(s, n->path, n->path_len);
+
+        if (!g && (!parent || xs_tree_create(s, n->path, n->path_len, parent, n->perms,
+                                             n->nr_perms, &g))) {
+            rc = -ENOMEM;
+            continue;
+        }
+        if (xs_node_set_value(s, g, n->value, n->value_len))
+            rc = -ENOMEM;
+    }
+    free(created);
+    return rc;
+}
+
+int xs_txn_end(struct xs_ctx *ctx, bool commit)
+{
+    struct xs_store *s = ctx->s;
+    struct xs_txn *t = ctx->txn;
+    struct xs_conn *c = ctx->conn;
+    int rc = 0;
+
+    unlink_txn(c, t);
+    if (!commit)
+        goto out;
+    if (t->failed) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (struct xs_txnode *n = t->first; n; n = n->next) {
+        struct xs_node *g = xs_tree_lookup(s, n->path, n->path_len);
+        if ((g ? g->generation : XS_NO_GENERATION) != n->recorded_gen) {
+            rc = -EAGAIN;
+            goto out;
+        }
+    }
+    if (xs_conn_quota(c) && t->owned_delta > 0 &&
+        s->owned[c->domid] + (uint64_t)t->owned_delta > s->cfg.quota.nodes) {
+        rc = -ENOSPC;
+        goto out;
+    }
+    rc = apply(s, t);
+    if (rc)
+        mv_log(&s->cfg.log, MV_LOG_ERROR, "xenstore: transaction %u of d%u applied in part: %s",
+               t->id, c->domid, mv_strerror(rc));
+    for (struct xs_pending_event *e = t->events; e; e = e->next)
+        xs_fire(s, e->path, e->path_len, e->exact);
+out:
+    xs_txn_free(s, t);
+    ctx->txn = NULL;
+    return rc;
+}

@@ -1,0 +1,264 @@
+/*
+ * Views: node access for a request, either on the tree or through its
+ * transaction's private copies.  The requests in ops.c are written once,
+ * against these.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+#include "view.h"
+
+int view_get(struct xs_ctx *ctx, const char *path, size_t len, struct xs_nodeview *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->path = path;
+    v->path_len = len;
+    if (ctx->txn) {
+        struct xs_txnode *tn;
+        int rc = xs_txn_touch(ctx, path, len, &tn);
+
+        if (rc)
+            return rc;
+        v->txnode = tn;
+        v->exists = tn->exists;
+        v->value = tn->value;
+        v->value_len = tn->value_len;
+        v->perms = tn->perms;
+        v->nr_perms = tn->nr_perms;
+        v->generation = tn->recorded_gen;
+        v->nr_children = tn->nr_children;
+        v->children_bytes = tn->children_len;
+        return 0;
+    }
+    v->node = xs_tree_lookup(ctx->s, path, len);
+    if (v->node) {
+        v->exists = true;
+        v->value = v->node->value;
+        v->value_len = v->node->value_len;
+        v->perms = v->node->perms;
+        v->nr_perms = v->node->nr_perms;
+        v->generation = v->node->generation;
+        v->nr_children = v->node->nr_children;
+        v->children_bytes = v->node->children_bytes;
+    }
+    return 0;
+}
+
+unsigned view_perm(const struct xs_ctx *ctx, const struct xs_nodeview *v)
+{
+    return xs_perm_for_conn(ctx, v->perms, v->nr_perms, v->generation);
+}
+
+const char *view_names(const struct xs_nodeview *v)
+{
+    if (v->txnode)
+        return v->txnode->children;
+    return v->node ? xs_node_names(v->node) : NULL;
+}
+
+void view_event(struct xs_ctx *ctx, const char *path, size_t len, bool exact)
+{
+    if (ctx->txn)
+        (void)xs_txn_queue_event(ctx->txn, path, len, exact); /* failure fails the commit */
+    else
+        xs_fire(ctx->s, path, len, exact);
+}
+
+int view_set_value(struct xs_ctx *ctx, struct xs_nodeview *v, const uint8_t *value, uint32_t len)
+{
+    uint8_t *copy = NULL;
+
+    if (!v->txnode)
+        return xs_node_set_value(ctx->s, v->node, value, len);
+    if (len) {
+        copy = malloc(len);
+        if (!copy) {
+            ctx->txn->failed = true;
+            return -ENOMEM;
+        }
+        memcpy(copy, value, len);
+    }
+    free(v->txnode->value);
+    v->txnode->value = copy;
+    v->txnode->value_len = len;
+    v->txnode->modified = true;
+    return 0;
+}
+
+int view_set_perms(struct xs_ctx *ctx, struct xs_nodeview *v, const struct xs_perm *perms,
+                   uint16_t nr)
+{
+    struct xs_perm *copy;
+
+    if (!v->txnode)
+        return xs_node_set_perms(ctx->s, v->node, perms, nr);
+    copy = malloc(nr * sizeof(*perms));
+    if (!copy) {
+        ctx->txn->failed = true;
+        return -ENOMEM;
+    }
+    memcpy(copy, perms, nr * sizeof(*perms));
+    if (v->txnode->perms[0].id != perms[0].id && v->txnode->perms[0].id == ctx->conn->domid)
+        ctx->txn->owned_delta--;
+    free(v->txnode->perms);
+    v->txnode->perms = copy;
+    v->txnode->nr_perms = nr;
+    v->txnode->modified = true;
+    return 0;
+}
+
+static int txnode_add_child(struct xs_txn *t, struct xs_txnode *parent, const char *name, size_t len)
+{
+    uint32_t need = parent->children_len + (uint32_t)len + 1;
+
+    if (need > parent->children_cap) {
+        uint32_t cap = (uint32_t)max_u64(need, (uint64_t)parent->children_cap * 2);
+        char *grown = realloc(parent->children, cap);
+        if (!grown) {
+            t->failed = true;
+            return -ENOMEM;
+        }
+        parent->children = grown;
+        parent->children_cap = cap;
+    }
+    memcpy(parent->children + parent->children_len, name, len);
+    parent->children[parent->children_len + len] = '\0';
+    parent->children_len = need;
+    parent->nr_children++;
+    return 0;
+}
+
+static void txnode_remove_child(struct xs_txnode *parent, const char *name, size_t len)
+{
+    for (uint32_t off = 0; off < parent->children_len;) {
+        size_t l = strlen(parent->children + off);
+
+        if (l == len && !memcmp(parent->children + off, name, len)) {
+            memmove(parent->children + off, parent->children + off + l + 1,
+                    parent->children_len - off - l - 1);
+            parent->children_len -= (uint32_t)l + 1;
+            parent->nr_children--;
+            return;
+        }
+        off += (uint32_t)l + 1;
+    }
+}
+
+/* The last name in a transaction's child list. */
+static const char *txnode_last_child(const struct xs_txnode *tn, size_t *len)
+{
+    uint32_t start = tn->children_len - 1; /* at the last NUL */
+
+    while (start > 0 && tn->children[start - 1] != '\0')
+        start--;
+    *len = tn->children_len - 1 - start;
+    return tn->children + start;
+}
+
+int view_create(struct xs_ctx *ctx, struct xs_nodeview *parent, const char *path, size_t len,
+                const struct xs_perm *perms, uint16_t nr, struct xs_nodeview *out)
+{
+    struct xs_txnode *tn;
+    size_t blen;
+    const char *base = xs_basename(path, len, &blen);
+    int rc;
+
+    if (!ctx->txn) {
+        struct xs_node *n;
+        rc = xs_tree_create(ctx->s, path, len, parent->node, perms, nr, &n);
+        if (rc)
+            return rc;
+        return view_get(ctx, path, len, out);
+    }
+    rc = xs_txn_touch(ctx, path, len, &tn);
+    if (rc)
+        return rc;
+    free(tn->perms);
+    tn->perms = malloc(nr * sizeof(*perms));
+    if (!tn->perms || txnode_add_child(ctx->txn, parent->txnode, base, blen)) {
+        ctx->txn->failed = true;
+        return -ENOMEM;
+    }
+    memcpy(tn->perms, perms, nr * sizeof(*perms));
+    tn->nr_perms = nr;
+    tn->exists = true;
+    tn->modified = true;
+    tn->created_seq = ++ctx->txn->seq;
+    if (perms[0].id == ctx->conn->domid)
+        ctx->txn->owned_delta++;
+    return view_get(ctx, path, len, out);
+}
+
+struct delete_walk {
+    struct xs_ctx *ctx;
+    const char *root;
+    size_t root_len;
+    int rc;
+};
+
+static void fire_deleted(void *arg, struct xs_node *n)
+{
+    struct delete_walk *w = arg;
+
+    /* Descendants fire exact watches; the root fires for its subtree. */
+    xs_fire(w->ctx->s, n->path, n->path_len, n->path_len != w->root_len);
+}
+
+/* Removes a path from a transaction's view, depth first. */
+static int txn_delete(struct xs_ctx *ctx, const char *path, size_t len, bool root)
+{
+    struct xs_txnode *tn;
+    char child[XS_PAYLOAD_MAX + 80];
+    int rc = xs_txn_touch(ctx, path, len, &tn);
+
+    if (rc)
+        return rc;
+    while (tn->nr_children) {
+        size_t nlen, clen;
+        const char *name = txnode_last_child(tn, &nlen);
+
+        if (len + 1 + nlen >= sizeof(child))
+            return -EINVAL;
+        memcpy(child, path, len);
+        clen = len;
+        if (len > 1)
+            child[clen++] = '/';
+        memcpy(child + clen, name, nlen);
+        clen += nlen;
+        rc = txn_delete(ctx, child, clen, false);
+        if (rc)
+            return rc;
+        /* The child removed itself from our list. */
+    }
+    if (tn->exists && tn->perms && tn->perms[0].id == ctx->conn->domid)
+        ctx->txn->owned_delta--;
+    tn->exists = false;
+    tn->was_deleted = true;
+    tn->created_seq = 0;
+    tn->modified = false;
+    free(tn->value);
+    tn->value = NULL;
+    tn->value_len = 0;
+    {
+        struct xs_txnode *parent;
+        size_t blen;
+        const char *base = xs_basename(path, len, &blen);
+
+        rc = xs_txn_touch(ctx, path, xs_parent_len(path, len), &parent);
+        if (rc)
+            return rc;
+        txnode_remove_child(parent, base, blen);
+    }
+    return xs_txn_queue_event(ctx->txn, path, len, !root);
+}
+
+int view_delete(struct xs_ctx *ctx, struct xs_nodeview *v)
+{
+    struct delete_walk w = { ctx, v->path, v->path_len, 0 };
+
+    if (ctx->txn)
+        return txn_delete(ctx, v->path, v->path_len, true);
+    xs_tree_delete(ctx->s, v->node, fire_deleted, &w);
+    return 0;
+}
