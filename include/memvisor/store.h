@@ -76,6 +76,8 @@ struct xs_quota {
  * node-size, node-permissions, path-max.  -EINVAL for another name or a
  * value outside 1..2^32-1. */
 int xs_quota_set(struct xs_quota *q, const char *name, uint64_t value) MV_MUST_CHECK;
+/* "NAME=N", as xs_quota_set. */
+int xs_quota_parse(struct xs_quota *q, const char *setting) MV_MUST_CHECK;
 /* The i-th quota's name and value; false past the last. */
 bool xs_quota_get(const struct xs_quota *q, unsigned i, const char **name, unsigned *value);
 

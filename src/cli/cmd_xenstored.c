@@ -35,21 +35,6 @@ static void usage(FILE *out)
           out);
 }
 
-static int set_quota(struct xs_quota *q, const char *arg)
-{
-    const char *eq = strchr(arg, '=');
-    char name[32];
-    uint64_t v;
-
-    if (!eq || (size_t)(eq - arg) >= sizeof(name))
-        return -EINVAL;
-    memcpy(name, arg, (size_t)(eq - arg));
-    name[eq - arg] = '\0';
-    if (mv_parse_uint(eq + 1, 1, UINT32_MAX, &v))
-        return -EINVAL;
-    return xs_quota_set(q, name, v);
-}
-
 int cmd_xenstored(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -82,7 +67,7 @@ int cmd_xenstored(int argc, char **argv)
             vcfg.path = optarg;
             break;
         case 'q':
-            if (set_quota(&scfg.quota, optarg)) {
+            if (xs_quota_parse(&scfg.quota, optarg)) {
                 fprintf(stderr, "memvisor xenstored: --quota '%s': expected NAME=N with a known "
                         "name and N from 1 to 4294967295\n", optarg);
                 return 2;

@@ -70,6 +70,20 @@ int daemon_config_set(struct daemon_config *cfg, const char *key, const char *va
         if (mv_parse_uint(value, 1, 4096, &v))
             return bad(err, err_len, "max_clients: '%s' is not a number from 1 to 4096", value);
         cfg->max_clients = (unsigned)v;
+    } else if (!strcmp(key, "xenstore_socket") || !strcmp(key, "xenstore-socket")) {
+        if (!*value || strlen(value) >= sizeof(cfg->xenstore_path))
+            return bad(err, err_len, "xenstore_socket: the path must be 1 to %zu characters",
+                       sizeof(cfg->xenstore_path) - 1);
+        strcpy(cfg->xenstore_path, value);
+    } else if (!strcmp(key, "xenstore_poll_us") || !strcmp(key, "xenstore-poll-us")) {
+        if (mv_parse_uint(value, 0, 1000000, &v))
+            return bad(err, err_len, "xenstore_poll_us: '%s' is not a number from 0 to 1000000", value);
+        cfg->xs_poll_us = (unsigned)v;
+    } else if (!strcmp(key, "xenstore_quota") || !strcmp(key, "xenstore-quota")) {
+        if (xs_quota_parse(&cfg->xs_quota, value))
+            return bad(err, err_len, "xenstore_quota: '%s': expected NAME=N with NAME one of nodes, watches, "
+                       "transactions, transaction-nodes, node-size, node-permissions, path-max, "
+                       "and N from 1 to 4294967295", value);
     } else {
         return bad(err, err_len, "unknown setting '%s'", key);
     }

@@ -3,6 +3,7 @@
  *   memvisord.c  options, the config file, start-up and shutdown
  *   server.c     the hypercall socket: instance lock, accept loop, clients
  *   config.c     the config file parser
+ *   xenstore.c   the xenstore server and its link to the host
  */
 #ifndef MEMVISOR_DAEMON_H
 #define MEMVISOR_DAEMON_H
@@ -10,17 +11,22 @@
 #include <limits.h>
 
 #include "memvisor/hv.h"
+#include "memvisor/store.h"
 
 struct daemon_config {
     struct hv_config hv;
     char socket_path[108];      /* sizeof(sockaddr_un.sun_path) */
     unsigned max_clients;
+    char xenstore_path[108];
+    unsigned xs_poll_us;
+    struct xs_quota xs_quota;
 };
 
 /*
  * Reads `key = value` lines into cfg.  Keys: ram, nodes, socket,
  * log_level, claim_gate (head|shortfall), scrub (on|off), huge_pages
- * (on|off), max_clients.  '#' starts a comment.  On a bad line returns
+ * (on|off), max_clients, xenstore_socket, xenstore_poll_us,
+ * xenstore_quota (NAME=N; one line per quota).  '#' starts a comment.  On a bad line returns
  * -EINVAL with "FILE:LINE: what is wrong" in err; cfg is then unchanged.
  */
 int daemon_config_load(const char *path, struct daemon_config *cfg, char *err, size_t err_len);
@@ -42,5 +48,15 @@ int server_open(const struct daemon_config *cfg, const struct mv_logger *log,
 void server_run(struct server *srv, struct hv *hv, int signal_fd);
 /* Removes the socket and releases the instance lock. */
 void server_close(struct server *srv);
+
+struct daemon_xenstore;
+
+/* Creates the store, writes dom0's nodes and serves the xenstore socket
+ * from a thread; the store hears of every domain's death.  -EADDRINUSE
+ * when another instance serves the socket; failures are logged. */
+int daemon_xenstore_start(const struct daemon_config *cfg, struct hv *hv,
+                          const struct mv_logger *log, struct daemon_xenstore **out);
+/* Stops serving, disconnects every client, destroys the store. */
+void daemon_xenstore_stop(struct daemon_xenstore *x);
 
 #endif

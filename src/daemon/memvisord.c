@@ -1,7 +1,7 @@
 /*
  * memvisord: hosts one machine and serves Xen's hypercall ABI on a unix
  * socket, for the drop-in libxencall (so Debian's libxenctrl, libxl and xl
- * drive it) and the memvisor CLI.
+ * drive it) and the memvisor CLI, and xenstore on another, for libxenstore.
  *
  * Settings come from the defaults, then --config FILE, then the command
  * line, each overriding the one before.
@@ -22,14 +22,22 @@ static void usage(FILE *out)
 {
     fputs("usage: memvisord [options]\n"
           "\n"
-          "Hosts one machine and serves Xen 4.17's hypercall ABI on a unix socket.\n"
-          "Point Xen's tools at it with LD_LIBRARY_PATH=<memvisor>/lib and MEMVISOR_SOCKET.\n"
+          "Hosts one machine and serves Xen 4.17's hypercall ABI and xenstore on unix sockets.\n"
+          "Point Xen's tools at it with LD_LIBRARY_PATH=<memvisor>/lib, MEMVISOR_SOCKET and\n"
+          "XENSTORED_PATH.\n"
           "\n"
           "  --ram SIZE          host memory (default 4G)\n"
           "  --nodes N           NUMA nodes (default 1)\n"
           "  --socket PATH       the hypercall socket (default: $MEMVISOR_SOCKET, else\n"
           "                      /run/memvisor/hypercall.sock for root,\n"
           "                      /tmp/memvisor-<uid>/hypercall.sock otherwise)\n"
+          "  --xenstore-socket PATH  the xenstore socket (default: $XENSTORED_PATH, else\n"
+          "                      xenstored.sock beside the default hypercall socket)\n"
+          "  --xenstore-quota NAME=N  a xenstore quota for guests (repeatable): nodes,\n"
+          "                      watches, transactions, transaction-nodes, node-size,\n"
+          "                      node-permissions, path-max\n"
+          "  --xenstore-poll-us N  after activity, the xenstore thread polls this long\n"
+          "                      before sleeping (default 100; 0: never)\n"
           "  --config FILE       read settings (key = value, keys as these options)\n"
           "  --log-level LEVEL   error, warn, info (default) or debug\n"
           "  --claim-gate GATE   head (Xen's, default) or shortfall (the NUMA series')\n"
@@ -66,6 +74,9 @@ int main(int argc, char **argv)
         { "scrub", required_argument, NULL, 'S' },
         { "huge-pages", required_argument, NULL, 'H' },
         { "max-clients", required_argument, NULL, 'm' },
+        { "xenstore-socket", required_argument, NULL, 'x' },
+        { "xenstore-quota", required_argument, NULL, 'q' },
+        { "xenstore-poll-us", required_argument, NULL, 'p' },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -75,6 +86,7 @@ int main(int argc, char **argv)
     const char *why = NULL;
     char err[512];
     sigset_t sigs;
+    struct daemon_xenstore *xs;
     struct server *srv;
     struct hv *hv;
     int c, sfd, rc;
@@ -84,6 +96,16 @@ int main(int argc, char **argv)
     cfg.hv.log.level = MV_LOG_INFO;
     cfg.max_clients = 128;
     mv_default_socket_path(cfg.socket_path, sizeof(cfg.socket_path));
+    mv_default_xenstore_path(cfg.xenstore_path, sizeof(cfg.xenstore_path));
+    {
+        struct xs_store_config scfg;
+        struct xs_server_config vcfg;
+
+        xs_store_config_default(&scfg);
+        xs_server_config_default(&vcfg);
+        cfg.xs_quota = scfg.quota;
+        cfg.xs_poll_us = vcfg.poll_us;
+    }
 
     /* The config file first, so that options override it. */
     for (int i = 1; i < argc; i++) {
@@ -109,6 +131,9 @@ int main(int argc, char **argv)
         case 'S': key = "scrub"; break;
         case 'H': key = "huge_pages"; break;
         case 'm': key = "max_clients"; break;
+        case 'x': key = "xenstore_socket"; break;
+        case 'q': key = "xenstore_quota"; break;
+        case 'p': key = "xenstore_poll_us"; break;
         case 'c': break; /* read above */
         case 'V':
             printf("memvisord 0.1 (Xen 4.17 hypercall interface)\n");
@@ -157,8 +182,17 @@ int main(int argc, char **argv)
         server_close(srv);
         return rc == -EINVAL ? 2 : 1;
     }
+    rc = daemon_xenstore_start(&cfg, hv, &log, &xs);
+    if (rc) {
+        fprintf(stderr, "memvisord: cannot serve xenstore on %s: %s\n", cfg.xenstore_path,
+                mv_strerror(rc));
+        hv_destroy(hv);
+        server_close(srv);
+        return 1;
+    }
     server_run(srv, hv, sfd);
     server_close(srv);
+    daemon_xenstore_stop(xs);
     hv_destroy(hv);
     close(sfd);
     mv_log(&log, MV_LOG_INFO, "stopped");

@@ -34,6 +34,21 @@ int xs_quota_set(struct xs_quota *q, const char *name, uint64_t value)
     return -EINVAL;
 }
 
+int xs_quota_parse(struct xs_quota *q, const char *setting)
+{
+    const char *eq = strchr(setting, '=');
+    char name[32];
+    uint64_t v;
+
+    if (!eq || (size_t)(eq - setting) >= sizeof(name))
+        return -EINVAL;
+    memcpy(name, setting, (size_t)(eq - setting));
+    name[eq - setting] = '\0';
+    if (mv_parse_uint(eq + 1, 1, UINT32_MAX, &v))
+        return -EINVAL;
+    return xs_quota_set(q, name, v);
+}
+
 bool xs_quota_get(const struct xs_quota *q, unsigned i, const char **name, unsigned *value)
 {
     if (i >= ARRAY_SIZE(quota_names))

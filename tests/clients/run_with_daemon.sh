@@ -1,7 +1,7 @@
 #!/bin/sh
-# Runs a command against a fresh memvisord: starts the daemon on a private
-# socket, points the drop-in libraries at it (LD_LIBRARY_PATH,
-# MEMVISOR_SOCKET), runs the command, stops the daemon with SIGTERM and
+# Runs a command against a fresh memvisord: starts the daemon on private
+# sockets, points the drop-in libraries and libxenstore at it
+# (LD_LIBRARY_PATH, MEMVISOR_SOCKET, XENSTORED_PATH), runs the command, stops the daemon with SIGTERM and
 # checks it stopped cleanly.
 #   run_with_daemon.sh MEMVISORD LIBDIR [daemon options --] COMMAND [ARGS]
 set -u
@@ -18,15 +18,17 @@ done
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 sock=$dir/hypercall.sock
+xs=$dir/xenstored.sock
 # shellcheck disable=SC2086
-"$daemon" --socket "$sock" --log-level warn $dopts 2>"$dir/daemon.log" &
+"$daemon" --socket "$sock" --xenstore-socket "$xs" --log-level warn $dopts 2>"$dir/daemon.log" &
 dpid=$!
 i=0
-while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-if [ ! -S "$sock" ]; then
+while { [ ! -S "$sock" ] || [ ! -S "$xs" ]; } && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+if [ ! -S "$sock" ] || [ ! -S "$xs" ]; then
     echo "memvisord did not start:"; cat "$dir/daemon.log"; exit 1
 fi
-LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" MEMVISOR_SOCKET=$sock "$@"
+LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" MEMVISOR_SOCKET=$sock \
+    XENSTORED_PATH=$xs "$@"
 rc=$?
 kill -TERM $dpid
 wait $dpid

@@ -39,13 +39,18 @@ static char dir[64], sock_path[128], log_path[128];
 
 static pid_t start_daemon_on(const char *path, const char *max_clients)
 {
-    pid_t pid = fork();
+    char xs_path[160];
+    pid_t pid;
 
+    /* Its xenstore beside its hypercall socket. */
+    snprintf(xs_path, sizeof(xs_path), "%s.xs", path);
+    pid = fork();
     if (pid == 0) {
         int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
         dup2(fd, 2);
-        execl(memvisord, memvisord, "--socket", path, "--ram", "256M", "--nodes", "2",
-              "--log-level", "info", "--max-clients", max_clients, (char *)NULL);
+        execl(memvisord, memvisord, "--socket", path, "--xenstore-socket", xs_path, "--ram",
+              "256M", "--nodes", "2", "--log-level", "info", "--max-clients", max_clients,
+              (char *)NULL);
         _exit(127);
     }
     return pid;
@@ -358,6 +363,12 @@ int main(int argc, char **argv)
         return 1;
     snprintf(sock_path, sizeof(sock_path), "%s/hc.sock", dir);
     snprintf(log_path, sizeof(log_path), "%s/daemon.log", dir);
+    {
+        /* Daemons started without --xenstore-socket serve it in dir too. */
+        char xs[128];
+        snprintf(xs, sizeof(xs), "%s/xs.sock", dir);
+        setenv("XENSTORED_PATH", xs, 1);
+    }
     signal(SIGPIPE, SIG_IGN);
 
     pid = start_daemon_on(sock_path, "64");

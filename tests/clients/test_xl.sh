@@ -2,45 +2,43 @@
 # Debian's real xl (xen-utils-4.17, unpacked) against memvisord through the
 # drop-in libxencall: `xl info` prints the right total_memory, free_memory
 # and outstanding_claims, `xl list` lists the domains made here with their
-# memory, `xl claims` their claims.  libxl needs a xenstore: Debian's own C
-# xenstored, run without a hypervisor by ../shared/tools/peer-xenstored.
-#   test_xl.sh MEMVISORD MEMVISOR LIBDIR XEN_UTILS_ROOT PEER_XENSTORED
+# memory, `xl claims` their claims.  libxl reads the domains' names from
+# memvisord's own xenstore.
+#   test_xl.sh MEMVISORD MEMVISOR LIBDIR XEN_UTILS_ROOT
 set -u
-memvisord=$1 memvisor=$2 libdir=$3 xroot=$4 peer=$5
+memvisord=$1 memvisor=$2 libdir=$3 xroot=$4
 xl=$xroot/usr/lib/xen-4.17/bin/xl
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 [ -x "$xl" ] || { echo "no xl at $xl (scripts/fetch-xen-utils.sh unpacks it)"; exit 1; }
-[ -x "$peer" ] || { echo "no xenstored runner at $peer (../shared/tools)"; exit 1; }
 command -v xenstore-write >/dev/null || { echo "xenstore-write missing (xenstore-utils)"; exit 1; }
 
 dir=$(mktemp -d)
 cleanup() {
     [ -n "${dpid:-}" ] && kill -TERM "$dpid" 2>/dev/null && wait "$dpid"
-    [ -f "$dir/xs/pid" ] && kill "$(cat "$dir/xs/pid")" 2>/dev/null
     rm -rf "$dir"
 }
 trap cleanup EXIT
 
-XENSTORED_PATH=$("$peer" "$dir/xs" | tail -1)
-export XENSTORED_PATH
-[ -S "$XENSTORED_PATH" ] || { echo "xenstored did not start"; cat "$dir/xs/xenstored.log"; exit 1; }
-
-MEMVISOR_SOCKET=$dir/hypercall.sock
-export MEMVISOR_SOCKET
-"$memvisord" --socket "$MEMVISOR_SOCKET" --ram 2G --nodes 2 --log-level warn 2>"$dir/daemon.log" &
+MEMVISOR_SOCKET=$dir/hypercall.sock XENSTORED_PATH=$dir/xenstored.sock
+export MEMVISOR_SOCKET XENSTORED_PATH
+"$memvisord" --socket "$MEMVISOR_SOCKET" --xenstore-socket "$XENSTORED_PATH" --ram 2G --nodes 2 \
+    --log-level warn 2>"$dir/daemon.log" &
 dpid=$!
 i=0
-while [ ! -S "$MEMVISOR_SOCKET" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while { [ ! -S "$MEMVISOR_SOCKET" ] || [ ! -S "$XENSTORED_PATH" ]; } && [ $i -lt 100 ]; do
+    sleep 0.05; i=$((i + 1))
+done
 
 # Two domains: one claimed and partly populated, one populated in 4 KiB.
 d1=$("$memvisor" create --max 512M --claim 256M) || fail "create d1"
 "$memvisor" populate "$d1" 64M >/dev/null || fail "populate d1"
 d2=$("$memvisor" create --max 1G) || fail "create d2"
 "$memvisor" populate "$d2" 300M --extent 4k >/dev/null || fail "populate d2"
-xenstore-write /local/domain/0/name Domain-0 "/local/domain/$d1/name" "vm-$d1" \
-    "/local/domain/$d2/name" "vm-$d2" || fail "xenstore-write"
+[ "$(xenstore-read /local/domain/0/name)" = Domain-0 ] || fail "memvisord did not name dom0"
+xenstore-write "/local/domain/$d1/name" "vm-$d1" "/local/domain/$d2/name" "vm-$d2" ||
+    fail "xenstore-write"
 
 XL="env LD_LIBRARY_PATH=$libdir $xl"
 # 2 GiB less frame 0 is 524287 pages; 64 MiB + 300 MiB are in use; d1's
@@ -74,6 +72,8 @@ $XL info >"$dir/info" 2>/dev/null
 $XL list >"$dir/list" 2>/dev/null
 [ "$(row "vm-$d1" list)" = "$d1 64" ] || fail "after cancel: xl list vm-$d1: $(row "vm-$d1" list)"
 [ -z "$(row "vm-$d2" list)" ] || fail "xl list still shows vm-$d2"
+# A dead domain's nodes stay until the toolstack removes them (it owns them).
+[ "$(xenstore-read "/local/domain/$d2/name")" = "vm-$d2" ] || fail "dom0's node for d2 went"
 
 # Without memvisord, xl says so and fails.  (The daemon must stop cleanly,
 # with nothing from a sanitizer in its log.)

@@ -1,0 +1,128 @@
+/*
+ * memvisord's xenstore: the store, its socket served by a thread of its
+ * own, dom0's nodes (what Xen's xencommons script writes at boot), and
+ * the link to the host: the store asks the host whether a domain exists,
+ * and hears of every domain's death.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "memvisor/store.h"
+
+struct daemon_xenstore {
+    struct hv *hv;
+    struct xs_store *store;
+    struct xs_server *server;
+    int stop_fd;
+    pthread_t thread;
+};
+
+static bool domain_alive(void *arg, domid_t domid)
+{
+    struct hv *hv = arg;
+    struct domain *d = domain_lookup(hv->domains, domid);
+    bool alive = d && !domain_is_dying(d);
+
+    if (d)
+        domain_put(d);
+    return alive;
+}
+
+static void domain_died(void *arg, domid_t domid)
+{
+    xs_domain_gone(arg, domid);
+}
+
+static void *serve(void *arg)
+{
+    struct daemon_xenstore *x = arg;
+
+    xs_server_run(x->server, x->stop_fd);
+    return NULL;
+}
+
+/* /local/domain/0/{name,domid}, as xencommons writes them. */
+static int write_dom0(struct xs_store *store)
+{
+    struct xs_conn *c;
+    int rc = xs_conn_open(store, 0, true, NULL, &c);
+
+    if (rc)
+        return rc;
+    rc = xs_write(c, 0, "/local/domain/0/name", "Domain-0", 8);
+    if (!rc)
+        rc = xs_write(c, 0, "/local/domain/0/domid", "0", 1);
+    xs_conn_close(c);
+    return rc;
+}
+
+int daemon_xenstore_start(const struct daemon_config *cfg, struct hv *hv,
+                          const struct mv_logger *log, struct daemon_xenstore **out)
+{
+    struct daemon_xenstore *x = calloc(1, sizeof(*x));
+    struct xs_store_config scfg;
+    struct xs_server_config vcfg;
+    int rc;
+
+    if (!x)
+        return -ENOMEM;
+    x->hv = hv;
+    x->stop_fd = -1;
+    xs_store_config_default(&scfg);
+    scfg.quota = cfg->xs_quota;
+    scfg.log = *log;
+    scfg.domain_exists = domain_alive;
+    scfg.domain_arg = hv;
+    xs_server_config_default(&vcfg);
+    vcfg.path = cfg->xenstore_path;
+    vcfg.poll_us = cfg->xs_poll_us;
+    vcfg.max_clients = cfg->max_clients;
+    vcfg.log = *log;
+    rc = xs_store_create(&scfg, &x->store);
+    if (rc)
+        goto fail;
+    rc = write_dom0(x->store);
+    if (rc)
+        goto fail;
+    rc = xs_server_open(x->store, &vcfg, &x->server);
+    if (rc)
+        goto fail;
+    x->stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (x->stop_fd < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    rc = -pthread_create(&x->thread, NULL, serve, x);
+    if (rc)
+        goto fail;
+    hv_on_domain_death(hv, domain_died, x->store);
+    *out = x;
+    return 0;
+fail:
+    if (x->stop_fd >= 0)
+        close(x->stop_fd);
+    xs_server_close(x->server);
+    xs_store_destroy(x->store);
+    free(x);
+    return rc;
+}
+
+void daemon_xenstore_stop(struct daemon_xenstore *x)
+{
+    uint64_t one = 1;
+
+    if (!x)
+        return;
+    hv_on_domain_death(x->hv, NULL, NULL);
+    if (write(x->stop_fd, &one, sizeof(one)) == sizeof(one))
+        pthread_join(x->thread, NULL);
+    close(x->stop_fd);
+    xs_server_close(x->server);
+    xs_store_destroy(x->store);
+    free(x);
+}

@@ -1,0 +1,152 @@
+/*
+ * Helpers for xenstore tests: a store with a privileged connection and
+ * guest connections, watch events recorded per connection, and raw
+ * requests as they come off the wire.
+ */
+#ifndef MEMVISOR_TEST_STORE_SUPPORT_H
+#define MEMVISOR_TEST_STORE_SUPPORT_H
+
+#include "harness.h"
+#include "memvisor/store.h"
+
+#define TS_MAX_EVENTS 256
+
+/* Watch events a connection received, "path|token" each. */
+struct ts_events {
+    unsigned n;
+    char ev[TS_MAX_EVENTS][128];
+};
+
+static inline void ts_record(void *arg, const char *path, size_t path_len, const char *token,
+                             size_t token_len)
+{
+    struct ts_events *e = arg;
+
+    if (e->n < TS_MAX_EVENTS)
+        snprintf(e->ev[e->n++], sizeof(e->ev[0]), "%.*s|%.*s", (int)path_len, path,
+                 (int)token_len, token);
+}
+
+/* Whether the events include "path|token". */
+static inline bool ts_has(const struct ts_events *e, const char *event)
+{
+    for (unsigned i = 0; i < e->n; i++)
+        if (!strcmp(e->ev[i], event))
+            return true;
+    return false;
+}
+
+static inline struct xs_store *ts_store(const struct xs_quota *quota)
+{
+    struct xs_store_config cfg;
+    struct xs_store *s = NULL;
+
+    xs_store_config_default(&cfg);
+    cfg.log.level = MV_LOG_ERROR;
+    if (quota)
+        cfg.quota = *quota;
+    if (xs_store_create(&cfg, &s)) {
+        fprintf(stderr, "cannot create a store\n");
+        exit(1);
+    }
+    return s;
+}
+
+static inline struct xs_conn *ts_conn(struct xs_store *s, domid_t domid, bool privileged,
+                                      struct ts_events *events)
+{
+    struct xs_event_sink sink = { ts_record, events };
+    struct xs_conn *c = NULL;
+
+    if (xs_conn_open(s, domid, privileged, events ? &sink : NULL, &c)) {
+        fprintf(stderr, "cannot open a connection as d%u\n", domid);
+        exit(1);
+    }
+    return c;
+}
+
+/* A raw request: the reply's type; the reply, NUL-terminated, in reply. */
+static inline enum xs_type ts_raw(struct xs_conn *c, enum xs_type type, uint32_t tx,
+                                  const void *payload, uint32_t len, char *reply,
+                                  uint32_t *reply_len)
+{
+    struct xs_msg_header hdr = { type, 77, tx, len };
+    uint32_t rlen = 0;
+    enum xs_type got = xs_conn_request(c, &hdr, payload, (uint8_t *)reply, &rlen);
+
+    reply[rlen] = '\0';
+    if (reply_len)
+        *reply_len = rlen;
+    if (got != XS_ERROR)
+        xs_conn_after_reply(c);
+    return got;
+}
+
+/* A NUL-terminated string read, or "" (with the error in *err). */
+static inline const char *ts_read(struct xs_conn *c, uint32_t tx, const char *path, int *err)
+{
+    static char buf[XS_PAYLOAD_MAX + 1];
+    size_t len = 0;
+    int rc = xs_read(c, tx, path, buf, XS_PAYLOAD_MAX, &len);
+
+    buf[rc ? 0 : len] = '\0';
+    if (err)
+        *err = rc;
+    return buf;
+}
+
+static inline int ts_write(struct xs_conn *c, uint32_t tx, const char *path, const char *value)
+{
+    return xs_write(c, tx, path, value, strlen(value));
+}
+
+/* perms as one string with ',' for the NULs: "n0,r1". */
+static inline int ts_set_perms(struct xs_conn *c, const char *path, const char *perms)
+{
+    char buf[256];
+    size_t len = strlen(perms) + 1;
+
+    if (len > sizeof(buf))
+        return -E2BIG;
+    memcpy(buf, perms, len);
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == ',')
+            buf[i] = '\0';
+    return xs_set_perms(c, 0, path, buf, len);
+}
+
+static inline const char *ts_get_perms(struct xs_conn *c, const char *path)
+{
+    static char buf[XS_PAYLOAD_MAX + 1];
+    size_t len = 0;
+
+    if (xs_get_perms(c, 0, path, buf, XS_PAYLOAD_MAX, &len))
+        return "(error)";
+    for (size_t i = 0; i + 1 < len; i++)
+        if (buf[i] == '\0')
+            buf[i] = ',';
+    buf[len ? len - 1 : 0] = '\0';
+    return buf;
+}
+
+/* Children as one string, ',' between names. */
+static inline const char *ts_dir(struct xs_conn *c, uint32_t tx, const char *path, int *err)
+{
+    static char buf[XS_PAYLOAD_MAX + 1];
+    size_t len = 0;
+    int rc = xs_directory(c, tx, path, buf, XS_PAYLOAD_MAX, &len);
+
+    if (err)
+        *err = rc;
+    if (rc)
+        len = 0;
+    for (size_t i = 0; i + 1 < len; i++)
+        if (buf[i] == '\0')
+            buf[i] = ',';
+    buf[len ? len - 1 : 0] = '\0';
+    return buf;
+}
+
+#define CHECK_STORE(s) CHECK_EQ(xs_store_check((s), stderr), 0)
+
+#endif
