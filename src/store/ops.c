@@ -120,20 +120,36 @@ static int get_node(struct request *r, const char *path, size_t len, unsigned pe
     return 0;
 }
 
-static uint32_t node_size(const struct xs_nodeview *v, uint32_t value_len)
+/* A node's size for the node-size quota (Xen's: header, permissions,
+ * value, children's names). */
+static uint64_t node_size(uint16_t nr_perms, uint64_t value_len, uint64_t children_bytes)
 {
-    return 16 + 8 * v->nr_perms + value_len + v->children_bytes;
+    return 16 + 8 * (uint64_t)nr_perms + value_len + children_bytes;
 }
 
-/* Creates the missing nodes down to path (which is missing): each takes
- * its parent's permissions, owned by the creator when it is a guest. */
-static int create_path(struct request *r, const char *path, size_t len, struct xs_nodeview *out)
+static bool too_big(const struct xs_ctx *ctx, uint64_t size)
+{
+    return xs_conn_quota(ctx->conn) && size >= ctx->s->cfg.quota.node_size;
+}
+
+/*
+ * Creates the missing nodes down to path (which is missing), the last
+ * with value_len bytes to come: each takes its parent's permissions,
+ * owned by the creator when it is a guest.  Every check (permission,
+ * node count, the sizes of the nodes written, the existing parent's
+ * included) comes before the first creation, so a refusal changes
+ * nothing.
+ */
+static int create_path(struct request *r, const char *path, size_t len, uint32_t value_len,
+                       struct xs_nodeview *out)
 {
     struct xs_ctx *ctx = r->ctx;
     struct xs_store *s = ctx->s;
-    size_t ends[XS_PAYLOAD_MAX / 2], l = len;
+    size_t ends[XS_PAYLOAD_MAX / 2], l = len, base_len;
+    struct xs_perm perms[XS_PAYLOAD_MAX / 2];
     unsigned missing = 0;
     struct xs_nodeview parent;
+    uint16_t nr;
     int rc;
 
     /* Up to the nearest node that exists ("/" always does). */
@@ -153,15 +169,25 @@ static int create_path(struct request *r, const char *path, size_t len, struct x
         if (owned + missing > s->cfg.quota.nodes)
             return -ENOSPC;
     }
-    while (missing--) {
-        struct xs_perm perms[XS_PAYLOAD_MAX / 2];
-        uint16_t nr = parent.nr_perms;
+    /* The parent gains a name; each new node but the last holds one. */
+    xs_basename(path, ends[missing - 1], &base_len);
+    if (too_big(ctx, node_size(parent.nr_perms, parent.value_len, parent.children_bytes + base_len + 1)))
+        return -ENOSPC;
+    for (unsigned i = missing - 1; i > 0; i--) {
+        xs_basename(path, ends[i - 1], &base_len);
+        if (too_big(ctx, node_size(parent.nr_perms, 0, base_len + 1)))
+            return -ENOSPC;
+    }
+    if (too_big(ctx, node_size(parent.nr_perms, value_len, 0)))
+        return -ENOSPC;
 
-        memcpy(perms, parent.perms, nr * sizeof(*perms));
-        if (!ctx->conn->privileged) {
-            perms[0].id = ctx->conn->domid;
-            perms[0].perms &= XS_PERM_READ | XS_PERM_WRITE;
-        }
+    nr = parent.nr_perms;
+    memcpy(perms, parent.perms, nr * sizeof(*perms));
+    if (!ctx->conn->privileged) {
+        perms[0].id = ctx->conn->domid;
+        perms[0].perms &= XS_PERM_READ | XS_PERM_WRITE;
+    }
+    while (missing--) {
         rc = view_create(ctx, &parent, path, ends[missing], perms, nr, &parent);
         if (rc)
             return rc;
@@ -207,11 +233,11 @@ static int do_write(struct request *r)
     if (v.exists) {
         if (!(view_perm(ctx, &v) & XS_PERM_WRITE))
             return masked(ctx, path, plen, XS_PERM_WRITE, -EACCES);
-    } else if ((rc = create_path(r, path, plen, &v))) {
+        if (too_big(ctx, node_size(v.nr_perms, vlen, v.children_bytes)))
+            return -ENOSPC;
+    } else if ((rc = create_path(r, path, plen, vlen, &v))) {
         return rc;
     }
-    if (xs_conn_quota(ctx->conn) && node_size(&v, vlen) >= ctx->s->cfg.quota.node_size)
-        return -ENOSPC;
     rc = view_set_value(ctx, &v, (const uint8_t *)r->payload + alen + 1, vlen);
     if (rc)
         return rc;
@@ -236,7 +262,7 @@ static int do_mkdir(struct request *r)
             return masked(r->ctx, path, plen, XS_PERM_WRITE, -EACCES);
         return reply_ok(r);
     }
-    rc = create_path(r, path, plen, &v);
+    rc = create_path(r, path, plen, 0, &v);
     if (rc)
         return rc;
     view_event(r->ctx, path, plen, false);
@@ -253,8 +279,6 @@ static int do_rm(struct request *r)
 
     if ((rc = onearg(r, &arg, &alen)) || (rc = get_path(r, arg, alen, false, path, &plen)))
         return rc;
-    if (plen == 1)
-        return -EINVAL; /* not "/" */
     rc = get_node(r, path, plen, XS_PERM_WRITE, &v);
     if (rc == -ENOENT) {
         /* Already gone: fine, if the parent is there. */
@@ -265,6 +289,8 @@ static int do_rm(struct request *r)
     }
     if (rc)
         return rc;
+    if (plen == 1)
+        return -EINVAL; /* not "/" */
     rc = view_delete(r->ctx, &v);
     return rc ? rc : reply_ok(r);
 }
@@ -352,10 +378,16 @@ static int do_get_perms(struct request *r)
     return 0;
 }
 
+/*
+ * In Xen's order: the list (EINVAL), its length for a guest (ENOSPC), the
+ * owner's existence (ENOENT), the node and the caller's ownership of it,
+ * a guest giving it away (EPERM), the node's new size (ENOSPC).
+ */
 static int do_set_perms(struct request *r)
 {
     struct xs_ctx *ctx = r->ctx;
-    struct xs_perm perms[XS_PAYLOAD_MAX / 3];
+    struct xs_perm perms[XS_PAYLOAD_MAX / 3], old_perms[XS_PAYLOAD_MAX / 3];
+    struct xs_old_perms old = { old_perms, 0, 0 };
     char path[PATH_BUF];
     struct xs_nodeview v;
     size_t alen = strnlen(r->payload, r->len), plen;
@@ -367,28 +399,28 @@ static int do_set_perms(struct request *r)
     rc = xs_perms_parse(r->payload + alen + 1, r->len - alen - 1, perms, &nr, ARRAY_SIZE(perms));
     if (rc)
         return rc == -ENOSPC ? -EINVAL : rc;
-    if ((rc = get_path(r, r->payload, alen, true, path, &plen)) ||
-        (rc = get_node(r, path, plen, XS_PERM_WRITE, &v)))
-        return rc;
-    if (!(view_perm(ctx, &v) & XS_PERM_OWNER))
-        return -EACCES;
-    if (xs_conn_quota(ctx->conn)) {
-        if (nr > ctx->s->cfg.quota.node_perms)
-            return -ENOSPC;
-        /* A guest may not give its node away. */
-        if (perms[0].id != v.perms[0].id)
-            return -EPERM;
-    }
+    if (xs_conn_quota(ctx->conn) && nr > ctx->s->cfg.quota.node_perms)
+        return -ENOSPC;
     if (!xs_domain_exists(ctx->s, perms[0].id))
         return -ENOENT;
     /* Entries for domains that do not exist are kept but ignored. */
     for (uint16_t i = 1; i < nr; i++)
         if (!xs_domain_exists(ctx->s, perms[i].id) && perms[i].id != XS_DOMID_ANY)
             perms[i].perms |= XS_PERM_IGNORE;
+    if ((rc = get_path(r, r->payload, alen, true, path, &plen)) ||
+        (rc = get_node(r, path, plen, XS_PERM_WRITE | XS_PERM_OWNER, &v)))
+        return rc;
+    if (xs_conn_quota(ctx->conn) && perms[0].id != v.perms[0].id)
+        return -EPERM; /* a guest may not give its node away */
+    if (too_big(ctx, node_size(nr, v.value_len, v.children_bytes)))
+        return -ENOSPC;
+    old.nr = v.nr_perms;
+    old.generation = v.generation;
+    memcpy(old_perms, v.perms, v.nr_perms * sizeof(*old_perms));
     rc = view_set_perms(ctx, &v, perms, nr);
     if (rc)
         return rc;
-    view_event(ctx, path, plen, false);
+    view_event_old(ctx, path, plen, &old);
     return reply_ok(r);
 }
 

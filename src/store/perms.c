@@ -21,7 +21,7 @@ int xs_perms_parse(const char *buf, size_t len, struct xs_perm *out, uint16_t *n
         uint64_t id = 0;
         uint8_t perms;
 
-        if (n < 2 || n > 6)
+        if (n < 2 || n > 11)
             return -EINVAL;
         switch (s[0]) {
         case 'n': perms = XS_PERM_NONE; break;
@@ -35,7 +35,7 @@ int xs_perms_parse(const char *buf, size_t len, struct xs_perm *out, uint16_t *n
                 return -EINVAL;
             id = id * 10 + (uint64_t)(s[k] - '0');
         }
-        if (id >= XS_MAX_DOMID)
+        if (id > UINT32_MAX)
             return -EINVAL;
         if (count == max)
             return -ENOSPC;

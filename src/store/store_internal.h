@@ -242,6 +242,15 @@ int xs_watch_remove(struct xs_ctx *ctx, const char *path, size_t path_len, const
 void xs_watch_remove_all(struct xs_store *s, struct xs_conn *c);
 /* Fires the watches on a path (and, unless exact, on its ancestors). */
 void xs_fire(struct xs_store *s, const char *path, size_t len, bool exact);
+/* The same, for a change of permissions: watchers who could read the
+ * node before it see the event too. */
+struct xs_old_perms {
+    const struct xs_perm *perms;
+    uint16_t nr;
+    uint64_t generation;
+};
+void xs_fire_old(struct xs_store *s, const char *path, size_t len, bool exact,
+                 const struct xs_old_perms *old);
 void xs_fire_special(struct xs_store *s, const char *name, domid_t domid);
 void xs_send_event(struct xs_watch *w, const char *path, size_t len);
 

@@ -279,17 +279,17 @@ int xs_txn_end(struct xs_ctx *ctx, bool commit)
         rc = -ENOMEM;
         goto out;
     }
+    if (xs_conn_quota(c) && t->owned_delta > 0 &&
+        s->owned[c->domid] + (uint64_t)t->owned_delta > s->cfg.quota.nodes) {
+        rc = -ENOSPC;
+        goto out;
+    }
     for (struct xs_txnode *n = t->first; n; n = n->next) {
         struct xs_node *g = xs_tree_lookup(s, n->path, n->path_len);
         if ((g ? g->generation : XS_NO_GENERATION) != n->recorded_gen) {
             rc = -EAGAIN;
             goto out;
         }
-    }
-    if (xs_conn_quota(c) && t->owned_delta > 0 &&
-        s->owned[c->domid] + (uint64_t)t->owned_delta > s->cfg.quota.nodes) {
-        rc = -ENOSPC;
-        goto out;
     }
     rc = apply(s, t);
     if (rc)

@@ -65,6 +65,16 @@ void view_event(struct xs_ctx *ctx, const char *path, size_t len, bool exact)
         xs_fire(ctx->s, path, len, exact);
 }
 
+void view_event_old(struct xs_ctx *ctx, const char *path, size_t len,
+                    const struct xs_old_perms *old)
+{
+    /* A transaction's events fire at commit, on the state then. */
+    if (ctx->txn)
+        (void)xs_txn_queue_event(ctx->txn, path, len, false);
+    else
+        xs_fire_old(ctx->s, path, len, false, old);
+}
+
 int view_set_value(struct xs_ctx *ctx, struct xs_nodeview *v, const uint8_t *value, uint32_t len)
 {
     uint8_t *copy = NULL;

@@ -38,5 +38,8 @@ int view_create(struct xs_ctx *ctx, struct xs_nodeview *parent, const char *path
 int view_delete(struct xs_ctx *ctx, struct xs_nodeview *v);
 /* Fires (or, in a transaction, queues) the watches on a path. */
 void view_event(struct xs_ctx *ctx, const char *path, size_t len, bool exact);
+/* The same after a change of permissions (old: what they were). */
+void view_event_old(struct xs_ctx *ctx, const char *path, size_t len,
+                    const struct xs_old_perms *old);
 
 #endif

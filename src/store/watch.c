@@ -138,13 +138,17 @@ void xs_watch_remove_all(struct xs_store *s, struct xs_conn *c)
 }
 
 /* May the watcher see this change?  It must be able to read the node or
- * its parent (what is left of them after the change). */
-static bool may_see(struct xs_store *s, struct xs_watch *w, const char *path, size_t len)
+ * its parent (what is left of them after the change), or the node as it
+ * was before a change of its permissions. */
+static bool may_see(struct xs_store *s, struct xs_watch *w, const char *path, size_t len,
+                    const struct xs_old_perms *old)
 {
     struct xs_ctx ctx = { s, w->conn, NULL };
     struct xs_node *n;
 
     if (w->conn->privileged)
+        return true;
+    if (old && (xs_perm_for_conn(&ctx, old->perms, old->nr, old->generation) & XS_PERM_READ))
         return true;
     n = xs_tree_lookup(s, path, len);
     if (n && (xs_perm_for_conn(&ctx, n->perms, n->nr_perms, n->generation) & XS_PERM_READ))
@@ -154,7 +158,8 @@ static bool may_see(struct xs_store *s, struct xs_watch *w, const char *path, si
 }
 
 /* Watches on exactly `base` (a prefix of path, or path itself). */
-static void fire_at(struct xs_store *s, const char *path, size_t len, size_t base_len)
+static void fire_at(struct xs_store *s, const char *path, size_t len, size_t base_len,
+                    const struct xs_old_perms *old)
 {
     uint64_t hash = xs_hash_path(path, base_len);
 
@@ -165,24 +170,30 @@ static void fire_at(struct xs_store *s, const char *path, size_t len, size_t bas
             continue;
         if (w->depth >= 0 && depth_below(path, len, base_len) > w->depth)
             continue;
-        if (may_see(s, w, path, len))
+        if (may_see(s, w, path, len, old))
             xs_send_event(w, path, len);
     }
 }
 
-void xs_fire(struct xs_store *s, const char *path, size_t len, bool exact)
+void xs_fire_old(struct xs_store *s, const char *path, size_t len, bool exact,
+                 const struct xs_old_perms *old)
 {
     if (s->nr_watches == 0)
         return;
-    fire_at(s, path, len, len);
+    fire_at(s, path, len, len, old);
     if (exact)
         return;
     /* Every ancestor, up to "/". */
     for (size_t i = len; i-- > 1;)
         if (path[i] == '/')
-            fire_at(s, path, len, i);
+            fire_at(s, path, len, i, old);
     if (len > 1)
-        fire_at(s, path, len, 1);
+        fire_at(s, path, len, 1, old);
+}
+
+void xs_fire(struct xs_store *s, const char *path, size_t len, bool exact)
+{
+    xs_fire_old(s, path, len, exact, NULL);
 }
 
 /*

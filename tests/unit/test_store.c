@@ -274,7 +274,8 @@ static void test_permissions(void)
     /* Bad lists. */
     CHECK_EQ(ts_set_perms(dom0, "/local/domain/2/secret", "x2"), -EINVAL);
     CHECK_EQ(ts_set_perms(dom0, "/local/domain/2/secret", "r"), -EINVAL);
-    CHECK_EQ(ts_set_perms(dom0, "/local/domain/2/secret", "r99999"), -EINVAL);
+    CHECK_EQ(ts_set_perms(dom0, "/local/domain/2/secret", "r4294967296"), -EINVAL);
+    CHECK_EQ(ts_set_perms(dom0, "/local/domain/2/secret", "r99999"), -ENOENT);
     CHECK_EQ(ts_set_perms(dom0, "/local/domain/2/secret", "r2x"), -EINVAL);
     /* An owner that does not exist: ENOENT; other unknown domains are
      * kept but grant nothing. */
@@ -347,9 +348,19 @@ static void test_quotas(void)
     CHECK_EQ(xs_write(g2, 0, "v", value, 176), -ENOSPC);
     CHECK_EQ(xs_write(g2, 0, "v", value, 175), 0);
     CHECK_EQ(xs_write(dom0, 0, "/local/domain/2/v", value, 250), 0);
-    /* Permissions per node. */
+    /* Permissions per node, and their share of the size. */
+    CHECK_EQ(ts_set_perms(g2, "v", "n2,r0,r1"), -ENOSPC);
+    CHECK_EQ(xs_write(g2, 0, "v", value, 150), 0);
     CHECK_EQ(ts_set_perms(g2, "v", "n2,r0,r1"), 0);
     CHECK_EQ(ts_set_perms(g2, "v", "n2,r0,r1,b0"), -ENOSPC);
+    CHECK(!strcmp(ts_get_perms(g2, "v"), "n2,r0,r1"));
+    /* A new node's parent grows by its name: refused whole. */
+    CHECK_EQ(xs_write(g2, 0, "v/child-with-a-long-name/and-below", "", 0), -ENOSPC);
+    {
+        int e;
+        ts_read(g2, 0, "v/child-with-a-long-name", &e);
+        CHECK_EQ(e, -ENOENT);
+    }
     /* Path length below the home. */
     memset(path, 'p', sizeof(path));
     path[40] = '\0';
