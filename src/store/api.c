@@ -77,7 +77,8 @@ int xs_store_create(const struct xs_store_config *cfg, struct xs_store **out)
     s->cfg = *cfg;
     lock_init(&s->lock, LOCK_RANK_STORE, "xenstore");
     s->owned = calloc(XS_MAX_DOMID, sizeof(*s->owned));
-    if (!s->owned || xs_hash_init(&s->nodes, NODE_HASH_BUCKETS) ||
+    s->check_owned = calloc(XS_MAX_DOMID, sizeof(*s->check_owned));
+    if (!s->owned || !s->check_owned || xs_hash_init(&s->nodes, NODE_HASH_BUCKETS) ||
         xs_hash_init(&s->watches, WATCH_HASH_BUCKETS))
         goto fail;
     rc = initial_tree(s);
@@ -113,6 +114,7 @@ void xs_store_destroy(struct xs_store *s)
     xs_hash_fini(&s->nodes);
     xs_hash_fini(&s->watches);
     free(s->owned);
+    free(s->check_owned);
     lock_fini(&s->lock);
     free(s);
 }

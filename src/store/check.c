@@ -4,11 +4,27 @@
  * store_internal.h.
  */
 #include <inttypes.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "memvisor/check.h"
 #include "store_internal.h"
+
+/* The node's built list of names is its children's, in order. */
+static bool names_match(const struct xs_node *n)
+{
+    uint32_t off = 0;
+
+    for (const struct xs_node *ch = n->first_child; ch; ch = ch->next_sibling) {
+        size_t blen;
+        const char *base = xs_basename(ch->path, ch->path_len, &blen);
+
+        if (off + blen + 1 > n->children_bytes || memcmp(n->names + off, base, blen) ||
+            n->names[off + blen] != '\0')
+            return false;
+        off += (uint32_t)blen + 1;
+    }
+    return off == n->children_bytes;
+}
 
 static void check_node(struct mv_checker *c, struct xs_store *s, struct xs_node *n,
                        uint32_t *owned, uint64_t *walked)
@@ -23,6 +39,8 @@ static void check_node(struct mv_checker *c, struct xs_store *s, struct xs_node 
         mv_check_fail(c, "node %s has no permissions", n->path);
     else if (n->perms[0].id < XS_MAX_DOMID)
         owned[n->perms[0].id]++;
+    if (n->names_valid && (n->names_cap < n->children_bytes || !names_match(n)))
+        mv_check_fail(c, "node %s: its list of names is stale", n->path);
     if (n->generation > s->generation)
         mv_check_fail(c, "node %s has generation %" PRIu64 " > %" PRIu64, n->path, n->generation,
                       s->generation);
@@ -46,16 +64,35 @@ static void check_node(struct mv_checker *c, struct xs_store *s, struct xs_node 
                       bytes, n->nr_children, n->children_bytes);
 }
 
+/* owned[d] = the nodes whose owner is d, for every d: counted into the
+ * store's zeroed scratch array, compared where a node has an owner, and
+ * zeroed again; then the sum says no other domain owns any. */
+static void check_owned(struct mv_checker *c, struct xs_store *s, uint32_t *count)
+{
+    uint64_t total = 0;
+
+    for (size_t d = 0; d < XS_MAX_DOMID; d++)
+        total += s->owned[d];
+    if (total != s->nodes.count)
+        mv_check_fail(c, "%" PRIu64 " nodes owned in all, %zu nodes", total, s->nodes.count);
+    for (size_t b = 0; b < s->nodes.nbuckets; b++) {
+        for (struct xs_hentry *e = s->nodes.buckets[b]; e; e = e->next) {
+            uint32_t d = ((struct xs_node *)e)->perms[0].id;
+            if (d < XS_MAX_DOMID && count[d]) {
+                if (count[d] != s->owned[d])
+                    mv_check_fail(c, "d%u owns %u nodes, counted %u", d, count[d], s->owned[d]);
+                count[d] = 0;
+            }
+        }
+    }
+}
+
 unsigned xs_store_check_locked(struct xs_store *s, FILE *report)
 {
     struct mv_checker c = { report, "xenstore check", 0 };
-    uint32_t *owned = calloc(XS_MAX_DOMID, sizeof(*owned));
+    uint32_t *owned = s->check_owned;
     uint64_t walked = 0, specials = 0, watches = 0, txns = 0, conns = 0;
 
-    if (!owned) {
-        mv_check_fail(&c, "no memory to check");
-        return c.violations;
-    }
     check_node(&c, s, s->root, owned, &walked);
     /* The special nodes stand outside the tree. */
     for (size_t b = 0; b < s->nodes.nbuckets; b++) {
@@ -73,10 +110,7 @@ unsigned xs_store_check_locked(struct xs_store *s, FILE *report)
     if (walked + specials != s->nodes.count)
         mv_check_fail(&c, "%" PRIu64 " nodes reachable, %zu in the hash", walked + specials,
                       s->nodes.count);
-    for (size_t d = 0; d < XS_MAX_DOMID; d++)
-        if (owned[d] != s->owned[d])
-            mv_check_fail(&c, "d%zu owns %u nodes, counted %u", d, owned[d], s->owned[d]);
-    free(owned);
+    check_owned(&c, s, owned);
 
     for (struct xs_conn *cn = s->conns; cn; cn = cn->next) {
         conns++;

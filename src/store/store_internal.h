@@ -162,6 +162,7 @@ struct xs_store {
     struct xs_hash watches;
     uint64_t generation;
     uint32_t *owned;        /* [XS_MAX_DOMID]: nodes owned per domid */
+    uint32_t *check_owned;  /* [XS_MAX_DOMID]: the checker's, zero between checks */
     struct xs_domain *domains[XS_MAX_DOMID];
     struct xs_conn *conns;
     uint64_t nr_conns, nr_watches, nr_txns, bytes;
