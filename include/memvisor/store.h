@@ -72,14 +72,17 @@ struct xs_quota {
     unsigned path_max;          /* path length below the domain's home (2048) */
 };
 
-/* A quota by name: nodes, watches, transactions, transaction-nodes,
- * node-size, node-permissions, path-max.  -EINVAL for another name or a
- * value outside 1..2^32-1. */
+/* A quota by Xen 4.17's name: nodes, watches, transactions,
+ * transaction-nodes, node-size, path-max, permissions (or
+ * node-permissions).  -EINVAL for another name or a value outside
+ * 1..2^32-1. */
 int xs_quota_set(struct xs_quota *q, const char *name, uint64_t value) MV_MUST_CHECK;
 /* "NAME=N", as xs_quota_set. */
 int xs_quota_parse(struct xs_quota *q, const char *setting) MV_MUST_CHECK;
-/* The i-th quota's name and value; false past the last. */
-bool xs_quota_get(const struct xs_quota *q, unsigned i, const char **name, unsigned *value);
+/* The i-th quota's name, value and description (what may be NULL);
+ * false past the last. */
+bool xs_quota_get(const struct xs_quota *q, unsigned i, const char **name, unsigned *value,
+                  const char **what);
 
 struct xs_store_config {
     struct xs_quota quota;
@@ -125,6 +128,36 @@ enum xs_type xs_conn_request(struct xs_conn *c, const struct xs_msg_header *hdr,
 /* Sends what must follow the reply just sent (WATCH's first event).
  * Callers of xs_conn_request call it once they have sent the reply. */
 void xs_conn_after_reply(struct xs_conn *c);
+
+/*
+ * The wire decoder: a byte stream from a client, in whatever pieces it
+ * arrives, cut into whole messages.  Fill the space xs_reader_space
+ * offers, tell xs_reader_filled how much came, take messages with
+ * xs_reader_next until it says 0, then xs_reader_consume what was taken.
+ */
+struct xs_reader {
+    uint32_t len;
+    uint8_t buf[2 * (XS_HEADER_BYTES + XS_PAYLOAD_MAX)];
+};
+
+static inline uint8_t *xs_reader_space(struct xs_reader *r, size_t *room)
+{
+    *room = sizeof(r->buf) - r->len;
+    return r->buf + r->len;
+}
+
+static inline void xs_reader_filled(struct xs_reader *r, size_t n)
+{
+    r->len += (uint32_t)n;
+}
+
+/* The message at *off: 1 with its header and payload (hdr->len bytes),
+ * *off moved past it; 0 when the rest has not arrived; -EPROTO for a
+ * message longer than XS_PAYLOAD_MAX (its sender must be dropped). */
+int xs_reader_next(const struct xs_reader *r, uint32_t *off, struct xs_msg_header *hdr,
+                   const uint8_t **payload);
+/* Drops the first off bytes (the messages taken). */
+void xs_reader_consume(struct xs_reader *r, uint32_t off);
 
 /* The typed helpers: 0 or -errno (Xen's error names map to errnos). */
 int xs_read(struct xs_conn *c, uint32_t tx, const char *path, char *value, size_t cap,

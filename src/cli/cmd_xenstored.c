@@ -27,7 +27,7 @@ static void usage(FILE *out)
           "                      /tmp/memvisor-<uid>/xenstored.sock otherwise)\n"
           "  --quota NAME=N      a quota for unprivileged domains (repeatable): nodes,\n"
           "                      watches, transactions, transaction-nodes, node-size,\n"
-          "                      node-permissions, path-max\n"
+          "                      path-max, permissions\n"
           "  --max-clients N     clients served at once (default 1024)\n"
           "  --poll-us N         after activity, poll this long before sleeping\n"
           "                      (default 100; 0: never)\n"

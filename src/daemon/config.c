@@ -82,7 +82,7 @@ int daemon_config_set(struct daemon_config *cfg, const char *key, const char *va
     } else if (!strcmp(key, "xenstore_quota") || !strcmp(key, "xenstore-quota")) {
         if (xs_quota_parse(&cfg->xs_quota, value))
             return bad(err, err_len, "xenstore_quota: '%s': expected NAME=N with NAME one of nodes, watches, "
-                       "transactions, transaction-nodes, node-size, node-permissions, path-max, "
+                       "transactions, transaction-nodes, node-size, path-max, permissions, "
                        "and N from 1 to 4294967295", value);
     } else {
         return bad(err, err_len, "unknown setting '%s'", key);

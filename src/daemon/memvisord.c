@@ -35,7 +35,7 @@ static void usage(FILE *out)
           "                      xenstored.sock beside the default hypercall socket)\n"
           "  --xenstore-quota NAME=N  a xenstore quota for guests (repeatable): nodes,\n"
           "                      watches, transactions, transaction-nodes, node-size,\n"
-          "                      node-permissions, path-max\n"
+          "                      path-max, permissions\n"
           "  --xenstore-poll-us N  after activity, the xenstore thread polls this long\n"
           "                      before sleeping (default 100; 0: never)\n"
           "  --config FILE       read settings (key = value, keys as these options)\n"

@@ -198,6 +198,27 @@ void xs_conn_after_reply(struct xs_conn *c)
     lock_release(&c->s->lock);
 }
 
+int xs_reader_next(const struct xs_reader *r, uint32_t *off, struct xs_msg_header *hdr,
+                   const uint8_t **payload)
+{
+    if (r->len - *off < XS_HEADER_BYTES)
+        return 0;
+    memcpy(hdr, r->buf + *off, sizeof(*hdr));
+    if (hdr->len > XS_PAYLOAD_MAX)
+        return -EPROTO;
+    if (r->len - *off - XS_HEADER_BYTES < hdr->len)
+        return 0;
+    *payload = r->buf + *off + XS_HEADER_BYTES;
+    *off += XS_HEADER_BYTES + hdr->len;
+    return 1;
+}
+
+void xs_reader_consume(struct xs_reader *r, uint32_t off)
+{
+    memmove(r->buf, r->buf + off, r->len - off);
+    r->len -= off;
+}
+
 void xs_store_stats(struct xs_store *s, struct xs_store_stats *out)
 {
     lock_acquire(&s->lock);

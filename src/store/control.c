@@ -28,16 +28,17 @@ static void MV_PRINTF(2, 3) put(struct out *o, const char *fmt, ...)
         o->len = (uint32_t)min_u64(o->len + (uint32_t)n, XS_PAYLOAD_MAX - 1);
 }
 
+/* quota; quota set NAME N; quota DOMID (Xen 4.17's forms and layout). */
 static int control_quota(struct xs_store *s, int argc, const char **argv, struct out *o)
 {
-    const char *name;
+    const char *name, *what;
     unsigned value;
     uint64_t v;
 
     if (argc == 1) {
-        put(o, "Quota settings (unprivileged domains):\n");
-        for (unsigned i = 0; xs_quota_get(&s->cfg.quota, i, &name, &value); i++)
-            put(o, "%-18s %u\n", name, value);
+        put(o, "Quota settings:\n");
+        for (unsigned i = 0; xs_quota_get(&s->cfg.quota, i, &name, &value, &what); i++)
+            put(o, "%-17s: %8u %s\n", name, value, what);
         return 0;
     }
     if (argc == 2) {
@@ -46,13 +47,13 @@ static int control_quota(struct xs_store *s, int argc, const char **argv, struct
             return -EINVAL;
         d = s->domains[v];
         put(o, "Domain %llu:\n", (unsigned long long)v);
-        put(o, "%-18s %u\n", "nodes", s->owned[v]);
-        put(o, "%-18s %u\n", "watches", d ? d->nr_watches : 0);
-        put(o, "%-18s %u\n", "transactions", d ? d->nr_transactions : 0);
+        put(o, "%-16s: %8u\n", "nodes", s->owned[v]);
+        put(o, "%-16s: %8u\n", "watches", d ? d->nr_watches : 0);
+        put(o, "%-16s: %8u\n", "transactions", d ? d->nr_transactions : 0);
         return 0;
     }
-    if (argc == 3) {
-        if (mv_parse_uint(argv[2], 0, UINT32_MAX, &v) || xs_quota_set(&s->cfg.quota, argv[1], v))
+    if (argc == 4 && !strcmp(argv[1], "set")) {
+        if (mv_parse_uint(argv[3], 0, UINT32_MAX, &v) || xs_quota_set(&s->cfg.quota, argv[2], v))
             return -EINVAL;
         put(o, "OK");
         return 0;
@@ -74,15 +75,13 @@ int xs_control(struct xs_ctx *ctx, const char *payload, size_t len, char *reply,
         argv[argc++] = payload + i;
 
     if (!strcmp(argv[0], "help")) {
-        put(&o, "Supported commands:\n"
-                "check             check the store's invariants\n"
-                "help              this list\n"
-                "log [on|off]      log every request\n"
-                "memreport         memory in use\n"
-                "print <text>      write text to the log\n"
-                "quota             show the quotas\n"
-                "quota <domid>     show a domain's usage\n"
-                "quota <name> <n>  set a quota\n");
+        /* As Xen's: a command and its arguments per line. */
+        put(&o, "check\t\n"
+                "help\t\n"
+                "log\ton|off\n"
+                "memreport\t\n"
+                "print\t<string>\n"
+                "quota\t[set <name> <val>|<domid>]\n");
     } else if (!strcmp(argv[0], "quota")) {
         rc = control_quota(s, argc, argv, &o);
     } else if (!strcmp(argv[0], "log")) {
@@ -93,7 +92,7 @@ int xs_control(struct xs_ctx *ctx, const char *payload, size_t len, char *reply,
         else if (argc != 1)
             rc = -EINVAL;
         if (!rc)
-            put(&o, "log %s", s->log_requests ? "on" : "off");
+            put(&o, "OK");
     } else if (!strcmp(argv[0], "memreport")) {
         put(&o, "xenstore memory: %llu bytes in %llu nodes; %llu watches, %llu transactions, "
                 "%llu connections\n",

@@ -8,23 +8,28 @@
 
 #include "store_internal.h"
 
+/* Xen 4.17's names (xenstore-control quota) and descriptions. */
 static const struct {
     const char *name;
     size_t offset;
+    const char *what;
 } quota_names[] = {
-    { "nodes", offsetof(struct xs_quota, nodes) },
-    { "watches", offsetof(struct xs_quota, watches) },
-    { "transactions", offsetof(struct xs_quota, transactions) },
-    { "transaction-nodes", offsetof(struct xs_quota, transaction_nodes) },
-    { "node-size", offsetof(struct xs_quota, node_size) },
-    { "node-permissions", offsetof(struct xs_quota, node_perms) },
-    { "path-max", offsetof(struct xs_quota, path_max) },
+    { "nodes", offsetof(struct xs_quota, nodes), "Nodes per domain" },
+    { "watches", offsetof(struct xs_quota, watches), "Watches per domain" },
+    { "transactions", offsetof(struct xs_quota, transactions), "Transactions per domain" },
+    { "transaction-nodes", offsetof(struct xs_quota, transaction_nodes),
+      "Max. number of accessed nodes per transaction" },
+    { "node-size", offsetof(struct xs_quota, node_size), "Max. size of a node" },
+    { "path-max", offsetof(struct xs_quota, path_max), "Max. length of a node path" },
+    { "permissions", offsetof(struct xs_quota, node_perms), "Max. number of permissions per node" },
 };
 
 int xs_quota_set(struct xs_quota *q, const char *name, uint64_t value)
 {
     if (value < 1 || value > UINT32_MAX)
         return -EINVAL;
+    if (!strcmp(name, "node-permissions")) /* the name GET_QUOTA uses in later Xens */
+        name = "permissions";
     for (size_t i = 0; i < ARRAY_SIZE(quota_names); i++) {
         if (!strcmp(name, quota_names[i].name)) {
             *(unsigned *)((char *)q + quota_names[i].offset) = (unsigned)value;
@@ -49,11 +54,14 @@ int xs_quota_parse(struct xs_quota *q, const char *setting)
     return xs_quota_set(q, name, v);
 }
 
-bool xs_quota_get(const struct xs_quota *q, unsigned i, const char **name, unsigned *value)
+bool xs_quota_get(const struct xs_quota *q, unsigned i, const char **name, unsigned *value,
+                  const char **what)
 {
     if (i >= ARRAY_SIZE(quota_names))
         return false;
     *name = quota_names[i].name;
+    if (what)
+        *what = quota_names[i].what;
     *value = *(const unsigned *)((const char *)q + quota_names[i].offset);
     return true;
 }
@@ -85,8 +93,13 @@ bool xs_domain_exists(struct xs_store *s, uint32_t domid)
 
 void xs_owned_adjust(struct xs_store *s, uint32_t owner, int64_t delta)
 {
-    if (owner < XS_MAX_DOMID)
-        s->owned[owner] = (uint32_t)((int64_t)s->owned[owner] + delta);
+    uint32_t before;
+
+    if (owner >= XS_MAX_DOMID)
+        return;
+    before = s->owned[owner];
+    s->owned[owner] = (uint32_t)((int64_t)before + delta);
+    s->nr_owners += (s->owned[owner] != 0) - (before != 0);
 }
 
 /* Drops a domain's entries from one node's permissions (the owner entry

@@ -207,7 +207,8 @@ static int do_read(struct request *r)
     if ((rc = onearg(r, &arg, &alen)) || (rc = get_path(r, arg, alen, false, path, &plen)) ||
         (rc = get_node(r, path, plen, XS_PERM_READ, &v)))
         return rc;
-    memcpy(r->reply, v.value, v.value_len);
+    if (v.value_len)
+        memcpy(r->reply, v.value, v.value_len);
     *r->reply_len = v.value_len;
     return 0;
 }
@@ -312,7 +313,8 @@ static int do_directory(struct request *r)
     names = view_names(&v);
     if (v.children_bytes && !names)
         return -ENOMEM;
-    memcpy(r->reply, names, v.children_bytes);
+    if (v.children_bytes)
+        memcpy(r->reply, names, v.children_bytes);
     *r->reply_len = v.children_bytes;
     return 0;
 }

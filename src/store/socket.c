@@ -36,8 +36,6 @@
 #include "memvisor/listen.h"
 #include "store_internal.h"
 
-#define MSG_MAX (XS_HEADER_BYTES + XS_PAYLOAD_MAX)
-#define IN_BYTES (2 * MSG_MAX)
 #define EPOLL_BATCH 64
 #define STOP_TAG ((void *)1)
 #define LISTEN_TAG ((void *)2)
@@ -52,8 +50,7 @@ struct client {
      * out_lock), acted on by the server thread. */
     _Atomic bool gone;
     /* Input: messages, possibly in pieces (server thread only). */
-    uint32_t in_len;
-    uint8_t in[IN_BYTES];
+    struct xs_reader in;
     /* Output (under out_lock). */
     struct mv_lock out_lock;
     uint8_t *out;
@@ -217,46 +214,47 @@ static void handle_input(struct client *cl)
 {
     uint32_t off = 0;
 
-    while (!cl->gone && cl->in_len - off >= XS_HEADER_BYTES) {
+    while (!cl->gone) {
         struct xs_msg_header hdr;
+        const uint8_t *payload;
+        uint32_t next = off;
         size_t backlog;
+        int rc = xs_reader_next(&cl->in, &next, &hdr, &payload);
 
-        memcpy(&hdr, cl->in + off, sizeof(hdr));
-        if (hdr.len > XS_PAYLOAD_MAX) {
+        if (rc < 0) {
             lock_acquire(&cl->out_lock);
             mark_gone(cl, "sent a message over 4096 bytes");
             lock_release(&cl->out_lock);
-            break;
         }
-        if (cl->in_len - off < XS_HEADER_BYTES + hdr.len)
+        if (rc <= 0)
             break; /* the rest is still on its way */
         lock_acquire(&cl->out_lock);
         backlog = cl->out_len;
         lock_release(&cl->out_lock);
         if (backlog >= cl->srv->cfg.out_high)
             break; /* resumed once its output drains */
-        handle_request(cl, &hdr, cl->in + off + XS_HEADER_BYTES);
-        off += XS_HEADER_BYTES + hdr.len;
+        handle_request(cl, &hdr, payload);
+        off = next;
     }
-    if (off) {
-        memmove(cl->in, cl->in + off, cl->in_len - off);
-        cl->in_len -= off;
-    }
+    if (off)
+        xs_reader_consume(&cl->in, off);
 }
 
 static void read_input(struct client *cl)
 {
+    size_t room;
+    uint8_t *space = xs_reader_space(&cl->in, &room);
     ssize_t n;
 
-    if (cl->in_len == sizeof(cl->in))
+    if (room == 0)
         return; /* full of whole messages it waits to handle */
-    n = recv(cl->fd, cl->in + cl->in_len, sizeof(cl->in) - cl->in_len, MSG_DONTWAIT);
+    n = recv(cl->fd, space, room, MSG_DONTWAIT);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
         cl->gone = true;
         return;
     }
     if (n > 0)
-        cl->in_len += (uint32_t)n;
+        xs_reader_filled(&cl->in, (size_t)n);
     handle_input(cl);
 }
 

@@ -19,6 +19,7 @@
  *   node->names, when valid, = the children's names in list order
  *   node->generation <= store generation; nr_perms >= 1
  *   owned[d] = nodes whose owner (perms[0].id) is d
+ *   nr_owners = #{d : owned[d] > 0}
  *   watches per domain and transactions per domain match the connections'
  */
 #ifndef MEMVISOR_STORE_INTERNAL_H
@@ -162,6 +163,7 @@ struct xs_store {
     struct xs_hash watches;
     uint64_t generation;
     uint32_t *owned;        /* [XS_MAX_DOMID]: nodes owned per domid */
+    uint32_t nr_owners;     /* domids d with owned[d] > 0 */
     uint32_t *check_owned;  /* [XS_MAX_DOMID]: the checker's, zero between checks */
     struct xs_domain *domains[XS_MAX_DOMID];
     struct xs_conn *conns;

@@ -247,7 +247,8 @@ static int apply(struct xs_store *s, struct xs_txn *t)
         }
     }
     /* Parents were created before their children. */
-    qsort(created, nr_created, sizeof(*created), cmp_created);
+    if (nr_created > 1)
+        qsort(created, nr_created, sizeof(*created), cmp_created);
     for (uint32_t i = 0; i < nr_created; i++) {
         struct xs_txnode *n = created[i];
         struct xs_node *parent = xs_tree_lookup(s, n->path, xs_parent_len(n->path, n->path_len));

@@ -690,10 +690,12 @@ static void test_control(void)
     CHECK(strstr(reply, "quota") && strstr(reply, "memreport") && strlen(reply) + 1 == len);
     CHECK_EQ(ts_raw(dom0, XS_CONTROL, 0, "quota", 6, reply, NULL), XS_CONTROL);
     CHECK(strstr(reply, "nodes") && strstr(reply, "1000"));
-    CHECK_EQ(ts_raw(dom0, XS_CONTROL, 0, "quota\0watches\0" "7", 16, reply, NULL), XS_CONTROL);
+    CHECK_EQ(ts_raw(dom0, XS_CONTROL, 0, "quota\0set\0watches\0" "7", 20, reply, NULL), XS_CONTROL);
+    CHECK(!strcmp(reply, "OK"));
     CHECK_EQ(ts_raw(dom0, XS_CONTROL, 0, "quota", 6, reply, NULL), XS_CONTROL);
-    CHECK(strstr(reply, "watches            7"));
-    CHECK_EQ(ts_raw(dom0, XS_CONTROL, 0, "quota\0nope\0" "7", 13, reply, NULL), XS_ERROR);
+    CHECK(strstr(reply, "\nwatches          :        7 Watches per domain\n"));
+    CHECK_EQ(ts_raw(dom0, XS_CONTROL, 0, "quota\0set\0nope\0" "7", 17, reply, NULL), XS_ERROR);
+    CHECK_EQ(ts_raw(dom0, XS_CONTROL, 0, "quota\0watches\0" "7", 16, reply, NULL), XS_ERROR);
     CHECK_EQ(ts_raw(dom0, XS_CONTROL, 0, "quota\0" "1", 8, reply, NULL), XS_CONTROL);
     CHECK(strstr(reply, "Domain 1"));
     CHECK_EQ(ts_raw(dom0, XS_CONTROL, 0, "memreport", 10, reply, NULL), XS_CONTROL);
@@ -730,8 +732,10 @@ static void test_error_names(void)
         CHECK_EQ(xs_quota_parse(&q, "node-size=0"), -EINVAL);
         CHECK_EQ(xs_quota_parse(&q, "nodes"), -EINVAL);
         CHECK_EQ(xs_quota_parse(&q, "bogus=3"), -EINVAL);
-        CHECK(xs_quota_get(&q, 4, &name, &v) && !strcmp(name, "node-size") && v == 100);
-        CHECK(!xs_quota_get(&q, 7, &name, &v));
+        CHECK(xs_quota_get(&q, 4, &name, &v, NULL) && !strcmp(name, "node-size") && v == 100);
+        CHECK(!xs_quota_get(&q, 7, &name, &v, NULL));
+        CHECK_EQ(xs_quota_parse(&q, "node-permissions=9"), 0);
+        CHECK_EQ(q.node_perms, 9);
     }
 }
 
