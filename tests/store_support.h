@@ -36,29 +36,29 @@ static inline bool ts_has(const struct ts_events *e, const char *event)
     return false;
 }
 
-static inline struct xs_store *ts_store(const struct xs_quota *quota)
+static inline struct store *ts_store(const struct store_quota *quota)
 {
-    struct xs_store_config cfg;
-    struct xs_store *s = NULL;
+    struct store_config cfg;
+    struct store *s = NULL;
 
-    xs_store_config_default(&cfg);
+    store_config_default(&cfg);
     cfg.log.level = MV_LOG_ERROR;
     if (quota)
         cfg.quota = *quota;
-    if (xs_store_create(&cfg, &s)) {
+    if (store_create(&cfg, &s)) {
         fprintf(stderr, "cannot create a store\n");
         exit(1);
     }
     return s;
 }
 
-static inline struct xs_conn *ts_conn(struct xs_store *s, domid_t domid, bool privileged,
+static inline struct store_conn *ts_conn(struct store *s, domid_t domid, bool privileged,
                                       struct ts_events *events)
 {
-    struct xs_event_sink sink = { ts_record, events };
-    struct xs_conn *c = NULL;
+    struct store_event_sink sink = { ts_record, events };
+    struct store_conn *c = NULL;
 
-    if (xs_conn_open(s, domid, privileged, events ? &sink : NULL, &c)) {
+    if (store_conn_open(s, domid, privileged, events ? &sink : NULL, &c)) {
         fprintf(stderr, "cannot open a connection as d%u\n", domid);
         exit(1);
     }
@@ -66,28 +66,28 @@ static inline struct xs_conn *ts_conn(struct xs_store *s, domid_t domid, bool pr
 }
 
 /* A raw request: the reply's type; the reply, NUL-terminated, in reply. */
-static inline enum xs_type ts_raw(struct xs_conn *c, enum xs_type type, uint32_t tx,
+static inline enum xsd_sockmsg_type ts_raw(struct store_conn *c, enum xsd_sockmsg_type type, uint32_t tx,
                                   const void *payload, uint32_t len, char *reply,
                                   uint32_t *reply_len)
 {
-    struct xs_msg_header hdr = { type, 77, tx, len };
+    struct xsd_sockmsg hdr = { type, 77, tx, len };
     uint32_t rlen = 0;
-    enum xs_type got = xs_conn_request(c, &hdr, payload, (uint8_t *)reply, &rlen);
+    enum xsd_sockmsg_type got = store_conn_request(c, &hdr, payload, (uint8_t *)reply, &rlen);
 
     reply[rlen] = '\0';
     if (reply_len)
         *reply_len = rlen;
     if (got != XS_ERROR)
-        xs_conn_after_reply(c);
+        store_conn_after_reply(c);
     return got;
 }
 
 /* A NUL-terminated string read, or "" (with the error in *err). */
-static inline const char *ts_read(struct xs_conn *c, uint32_t tx, const char *path, int *err)
+static inline const char *ts_read(struct store_conn *c, uint32_t tx, const char *path, int *err)
 {
-    static char buf[XS_PAYLOAD_MAX + 1];
+    static char buf[XENSTORE_PAYLOAD_MAX + 1];
     size_t len = 0;
-    int rc = xs_read(c, tx, path, buf, XS_PAYLOAD_MAX, &len);
+    int rc = store_read(c, tx, path, buf, XENSTORE_PAYLOAD_MAX, &len);
 
     buf[rc ? 0 : len] = '\0';
     if (err)
@@ -95,13 +95,13 @@ static inline const char *ts_read(struct xs_conn *c, uint32_t tx, const char *pa
     return buf;
 }
 
-static inline int ts_write(struct xs_conn *c, uint32_t tx, const char *path, const char *value)
+static inline int ts_write(struct store_conn *c, uint32_t tx, const char *path, const char *value)
 {
-    return xs_write(c, tx, path, value, strlen(value));
+    return store_write(c, tx, path, value, strlen(value));
 }
 
 /* perms as one string with ',' for the NULs: "n0,r1". */
-static inline int ts_set_perms(struct xs_conn *c, const char *path, const char *perms)
+static inline int ts_set_perms(struct store_conn *c, const char *path, const char *perms)
 {
     char buf[256];
     size_t len = strlen(perms) + 1;
@@ -112,15 +112,15 @@ static inline int ts_set_perms(struct xs_conn *c, const char *path, const char *
     for (size_t i = 0; i < len; i++)
         if (buf[i] == ',')
             buf[i] = '\0';
-    return xs_set_perms(c, 0, path, buf, len);
+    return store_set_perms(c, 0, path, buf, len);
 }
 
-static inline const char *ts_get_perms(struct xs_conn *c, const char *path)
+static inline const char *ts_get_perms(struct store_conn *c, const char *path)
 {
-    static char buf[XS_PAYLOAD_MAX + 1];
+    static char buf[XENSTORE_PAYLOAD_MAX + 1];
     size_t len = 0;
 
-    if (xs_get_perms(c, 0, path, buf, XS_PAYLOAD_MAX, &len))
+    if (store_get_perms(c, 0, path, buf, XENSTORE_PAYLOAD_MAX, &len))
         return "(error)";
     for (size_t i = 0; i + 1 < len; i++)
         if (buf[i] == '\0')
@@ -130,11 +130,11 @@ static inline const char *ts_get_perms(struct xs_conn *c, const char *path)
 }
 
 /* Children as one string, ',' between names. */
-static inline const char *ts_dir(struct xs_conn *c, uint32_t tx, const char *path, int *err)
+static inline const char *ts_dir(struct store_conn *c, uint32_t tx, const char *path, int *err)
 {
-    static char buf[XS_PAYLOAD_MAX + 1];
+    static char buf[XENSTORE_PAYLOAD_MAX + 1];
     size_t len = 0;
-    int rc = xs_directory(c, tx, path, buf, XS_PAYLOAD_MAX, &len);
+    int rc = store_directory(c, tx, path, buf, XENSTORE_PAYLOAD_MAX, &len);
 
     if (err)
         *err = rc;
@@ -147,6 +147,6 @@ static inline const char *ts_dir(struct xs_conn *c, uint32_t tx, const char *pat
     return buf;
 }
 
-#define CHECK_STORE(s) CHECK_EQ(xs_store_check((s), stderr), 0)
+#define CHECK_STORE(s) CHECK_EQ(store_check((s), stderr), 0)
 
 #endif

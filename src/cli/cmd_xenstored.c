@@ -46,18 +46,18 @@ int cmd_xenstored(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct xs_store_config scfg;
-    struct xs_server_config vcfg;
+    struct store_config scfg;
+    struct store_server_config vcfg;
     struct signalfd_siginfo si;
-    struct xs_server *srv;
-    struct xs_store *store;
+    struct store_server *srv;
+    struct store *store;
     char path[108];
     sigset_t sigs;
     uint64_t v;
     int c, sfd, rc;
 
-    xs_store_config_default(&scfg);
-    xs_server_config_default(&vcfg);
+    store_config_default(&scfg);
+    store_server_config_default(&vcfg);
     scfg.log.level = MV_LOG_INFO;
     vcfg.path = mv_default_xenstore_path(path, sizeof(path));
     optind = 1;
@@ -67,7 +67,7 @@ int cmd_xenstored(int argc, char **argv)
             vcfg.path = optarg;
             break;
         case 'q':
-            if (xs_quota_parse(&scfg.quota, optarg)) {
+            if (store_quota_parse(&scfg.quota, optarg)) {
                 fprintf(stderr, "memvisor xenstored: --quota '%s': expected NAME=N with a known "
                         "name and N from 1 to 4294967295\n", optarg);
                 return 2;
@@ -119,23 +119,23 @@ int cmd_xenstored(int argc, char **argv)
         perror("memvisor xenstored: signalfd");
         return 1;
     }
-    rc = xs_store_create(&scfg, &store);
+    rc = store_create(&scfg, &store);
     if (rc) {
         fprintf(stderr, "memvisor xenstored: %s\n", mv_strerror(rc));
         close(sfd);
         return 1;
     }
-    rc = xs_server_open(store, &vcfg, &srv);
+    rc = store_server_open(store, &vcfg, &srv);
     if (rc) {
-        xs_store_destroy(store);
+        store_destroy(store);
         close(sfd);
         return 1;
     }
-    xs_server_run(srv, sfd);
+    store_server_run(srv, sfd);
     if (read(sfd, &si, sizeof(si)) == sizeof(si))
         mv_log(&scfg.log, MV_LOG_INFO, "signal %u: shutting down", si.ssi_signo);
-    xs_server_close(srv);
-    xs_store_destroy(store);
+    store_server_close(srv);
+    store_destroy(store);
     close(sfd);
     return 0;
 }

@@ -78,9 +78,9 @@ int daemon_config_set(struct daemon_config *cfg, const char *key, const char *va
     } else if (!strcmp(key, "xenstore_poll_us") || !strcmp(key, "xenstore-poll-us")) {
         if (mv_parse_uint(value, 0, 1000000, &v))
             return bad(err, err_len, "xenstore_poll_us: '%s' is not a number from 0 to 1000000", value);
-        cfg->xs_poll_us = (unsigned)v;
+        cfg->store_poll_us = (unsigned)v;
     } else if (!strcmp(key, "xenstore_quota") || !strcmp(key, "xenstore-quota")) {
-        if (xs_quota_parse(&cfg->xs_quota, value))
+        if (store_quota_parse(&cfg->store_quota, value))
             return bad(err, err_len, "xenstore_quota: '%s': expected NAME=N with NAME one of nodes, watches, "
                        "transactions, transaction-nodes, node-size, path-max, permissions, "
                        "and N from 1 to 4294967295", value);

@@ -18,8 +18,8 @@ struct daemon_config {
     char socket_path[108];      /* sizeof(sockaddr_un.sun_path) */
     unsigned max_clients;
     char xenstore_path[108];
-    unsigned xs_poll_us;
-    struct xs_quota xs_quota;
+    unsigned store_poll_us;
+    struct store_quota store_quota;
 };
 
 /*

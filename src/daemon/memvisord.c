@@ -98,13 +98,13 @@ int main(int argc, char **argv)
     mv_default_socket_path(cfg.socket_path, sizeof(cfg.socket_path));
     mv_default_xenstore_path(cfg.xenstore_path, sizeof(cfg.xenstore_path));
     {
-        struct xs_store_config scfg;
-        struct xs_server_config vcfg;
+        struct store_config scfg;
+        struct store_server_config vcfg;
 
-        xs_store_config_default(&scfg);
-        xs_server_config_default(&vcfg);
-        cfg.xs_quota = scfg.quota;
-        cfg.xs_poll_us = vcfg.poll_us;
+        store_config_default(&scfg);
+        store_server_config_default(&vcfg);
+        cfg.store_quota = scfg.quota;
+        cfg.store_poll_us = vcfg.poll_us;
     }
 
     /* The config file first, so that options override it. */

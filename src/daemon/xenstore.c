@@ -16,8 +16,8 @@
 
 struct daemon_xenstore {
     struct hv *hv;
-    struct xs_store *store;
-    struct xs_server *server;
+    struct store *store;
+    struct store_server *server;
     int stop_fd;
     pthread_t thread;
 };
@@ -35,29 +35,29 @@ static bool domain_alive(void *arg, domid_t domid)
 
 static void domain_died(void *arg, domid_t domid)
 {
-    xs_domain_gone(arg, domid);
+    store_domain_gone(arg, domid);
 }
 
 static void *serve(void *arg)
 {
     struct daemon_xenstore *x = arg;
 
-    xs_server_run(x->server, x->stop_fd);
+    store_server_run(x->server, x->stop_fd);
     return NULL;
 }
 
 /* /local/domain/0/{name,domid}, as xencommons writes them. */
-static int write_dom0(struct xs_store *store)
+static int write_dom0(struct store *store)
 {
-    struct xs_conn *c;
-    int rc = xs_conn_open(store, 0, true, NULL, &c);
+    struct store_conn *c;
+    int rc = store_conn_open(store, 0, true, NULL, &c);
 
     if (rc)
         return rc;
-    rc = xs_write(c, 0, "/local/domain/0/name", "Domain-0", 8);
+    rc = store_write(c, 0, "/local/domain/0/name", "Domain-0", 8);
     if (!rc)
-        rc = xs_write(c, 0, "/local/domain/0/domid", "0", 1);
-    xs_conn_close(c);
+        rc = store_write(c, 0, "/local/domain/0/domid", "0", 1);
+    store_conn_close(c);
     return rc;
 }
 
@@ -65,31 +65,31 @@ int daemon_xenstore_start(const struct daemon_config *cfg, struct hv *hv,
                           const struct mv_logger *log, struct daemon_xenstore **out)
 {
     struct daemon_xenstore *x = calloc(1, sizeof(*x));
-    struct xs_store_config scfg;
-    struct xs_server_config vcfg;
+    struct store_config scfg;
+    struct store_server_config vcfg;
     int rc;
 
     if (!x)
         return -ENOMEM;
     x->hv = hv;
     x->stop_fd = -1;
-    xs_store_config_default(&scfg);
-    scfg.quota = cfg->xs_quota;
+    store_config_default(&scfg);
+    scfg.quota = cfg->store_quota;
     scfg.log = *log;
     scfg.domain_exists = domain_alive;
     scfg.domain_arg = hv;
-    xs_server_config_default(&vcfg);
+    store_server_config_default(&vcfg);
     vcfg.path = cfg->xenstore_path;
-    vcfg.poll_us = cfg->xs_poll_us;
+    vcfg.poll_us = cfg->store_poll_us;
     vcfg.max_clients = cfg->max_clients;
     vcfg.log = *log;
-    rc = xs_store_create(&scfg, &x->store);
+    rc = store_create(&scfg, &x->store);
     if (rc)
         goto fail;
     rc = write_dom0(x->store);
     if (rc)
         goto fail;
-    rc = xs_server_open(x->store, &vcfg, &x->server);
+    rc = store_server_open(x->store, &vcfg, &x->server);
     if (rc)
         goto fail;
     x->stop_fd = eventfd(0, EFD_CLOEXEC);
@@ -106,8 +106,8 @@ int daemon_xenstore_start(const struct daemon_config *cfg, struct hv *hv,
 fail:
     if (x->stop_fd >= 0)
         close(x->stop_fd);
-    xs_server_close(x->server);
-    xs_store_destroy(x->store);
+    store_server_close(x->server);
+    store_destroy(x->store);
     free(x);
     return rc;
 }
@@ -122,7 +122,7 @@ void daemon_xenstore_stop(struct daemon_xenstore *x)
     if (write(x->stop_fd, &one, sizeof(one)) == sizeof(one))
         pthread_join(x->thread, NULL);
     close(x->stop_fd);
-    xs_server_close(x->server);
-    xs_store_destroy(x->store);
+    store_server_close(x->server);
+    store_destroy(x->store);
     free(x);
 }

@@ -11,75 +11,65 @@
 #define NODE_HASH_BUCKETS 1024
 #define WATCH_HASH_BUCKETS 256
 
-/* xs_wire.h's table, in its order. */
-static const struct {
-    int err;
-    const char *name;
-} xs_errors[] = {
-    { EINVAL, "EINVAL" }, { EACCES, "EACCES" },       { EEXIST, "EEXIST" }, { EISDIR, "EISDIR" },
-    { ENOENT, "ENOENT" }, { ENOMEM, "ENOMEM" },       { ENOSPC, "ENOSPC" }, { EIO, "EIO" },
-    { ENOTEMPTY, "ENOTEMPTY" }, { ENOSYS, "ENOSYS" }, { EROFS, "EROFS" },   { EBUSY, "EBUSY" },
-    { EAGAIN, "EAGAIN" }, { EISCONN, "EISCONN" },     { E2BIG, "E2BIG" },   { EPERM, "EPERM" },
-};
-
-const char *xs_error_name(int err)
+/* Xen's names (xsd_errors, in xs_wire.h); EINVAL for the rest, as Xen. */
+const char *store_error_name(int err)
 {
     if (err < 0)
         err = -err;
-    for (size_t i = 0; i < ARRAY_SIZE(xs_errors); i++)
-        if (xs_errors[i].err == err)
-            return xs_errors[i].name;
+    for (size_t i = 0; i < ARRAY_SIZE(xsd_errors); i++)
+        if (xsd_errors[i].errnum == err)
+            return xsd_errors[i].errstring;
     return "EINVAL";
 }
 
-int xs_error_from_name(const char *name, size_t len)
+int store_error_from_name(const char *name, size_t len)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(xs_errors); i++)
-        if (strnlen(name, len) == strlen(xs_errors[i].name) &&
-            !memcmp(name, xs_errors[i].name, strlen(xs_errors[i].name)))
-            return -xs_errors[i].err;
+    for (size_t i = 0; i < ARRAY_SIZE(xsd_errors); i++)
+        if (strnlen(name, len) == strlen(xsd_errors[i].errstring) &&
+            !memcmp(name, xsd_errors[i].errstring, strlen(xsd_errors[i].errstring)))
+            return -xsd_errors[i].errnum;
     return -EINVAL;
 }
 
-void xs_store_config_default(struct xs_store_config *cfg)
+void store_config_default(struct store_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->quota = (struct xs_quota){ 1000, 128, 10, 1024, 2048, 5, 2048 };
+    cfg->quota = (struct store_quota){ 1000, 128, 10, 1024, 2048, 5, 2048 };
     cfg->log.level = MV_LOG_WARN;
 }
 
 /* The tree a fresh xenstored has (setup_structure): "/", /tool,
  * /tool/xenstored and the special nodes, owned by dom0, readable by none. */
-static int initial_tree(struct xs_store *s)
+static int initial_tree(struct store *s)
 {
-    static const struct xs_perm dom0_only = { 0, XS_PERM_NONE };
+    static const struct store_perm dom0_only = { 0, STORE_PERM_NONE };
     static const char *const specials[] = { "@releaseDomain", "@introduceDomain" };
-    struct xs_node *tool, *n;
+    struct store_node *tool, *n;
     int rc;
 
-    rc = xs_tree_create(s, "/", 1, NULL, &dom0_only, 1, &s->root);
+    rc = store_tree_create(s, "/", 1, NULL, &dom0_only, 1, &s->root);
     if (!rc)
-        rc = xs_tree_create(s, "/tool", 5, s->root, &dom0_only, 1, &tool);
+        rc = store_tree_create(s, "/tool", 5, s->root, &dom0_only, 1, &tool);
     if (!rc)
-        rc = xs_tree_create(s, "/tool/xenstored", 15, tool, &dom0_only, 1, &n);
+        rc = store_tree_create(s, "/tool/xenstored", 15, tool, &dom0_only, 1, &n);
     for (size_t i = 0; i < ARRAY_SIZE(specials) && !rc; i++)
-        rc = xs_tree_create(s, specials[i], strlen(specials[i]), NULL, &dom0_only, 1, &n);
+        rc = store_tree_create(s, specials[i], strlen(specials[i]), NULL, &dom0_only, 1, &n);
     return rc;
 }
 
-int xs_store_create(const struct xs_store_config *cfg, struct xs_store **out)
+int store_create(const struct store_config *cfg, struct store **out)
 {
-    struct xs_store *s = calloc(1, sizeof(*s));
+    struct store *s = calloc(1, sizeof(*s));
     int rc = -ENOMEM;
 
     if (!s)
         return -ENOMEM;
     s->cfg = *cfg;
     lock_init(&s->lock, LOCK_RANK_STORE, "xenstore");
-    s->owned = calloc(XS_MAX_DOMID, sizeof(*s->owned));
-    s->check_owned = calloc(XS_MAX_DOMID, sizeof(*s->check_owned));
-    if (!s->owned || !s->check_owned || xs_hash_init(&s->nodes, NODE_HASH_BUCKETS) ||
-        xs_hash_init(&s->watches, WATCH_HASH_BUCKETS))
+    s->owned = calloc(STORE_MAX_DOMID, sizeof(*s->owned));
+    s->check_owned = calloc(STORE_MAX_DOMID, sizeof(*s->check_owned));
+    if (!s->owned || !s->check_owned || store_hash_init(&s->nodes, NODE_HASH_BUCKETS) ||
+        store_hash_init(&s->watches, WATCH_HASH_BUCKETS))
         goto fail;
     rc = initial_tree(s);
     if (rc)
@@ -87,20 +77,20 @@ int xs_store_create(const struct xs_store_config *cfg, struct xs_store **out)
     *out = s;
     return 0;
 fail:
-    xs_store_destroy(s);
+    store_destroy(s);
     return rc;
 }
 
-void xs_store_destroy(struct xs_store *s)
+void store_destroy(struct store *s)
 {
     if (!s)
         return;
     while (s->conns)
-        xs_conn_close(s->conns);
+        store_conn_close(s->conns);
     for (size_t b = 0; b < s->nodes.nbuckets; b++) {
-        struct xs_hentry *e = s->nodes.buckets[b];
+        struct store_hentry *e = s->nodes.buckets[b];
         while (e) {
-            struct xs_node *n = (struct xs_node *)e;
+            struct store_node *n = (struct store_node *)e;
             e = e->next;
             free(n->path);
             free(n->value);
@@ -109,20 +99,20 @@ void xs_store_destroy(struct xs_store *s)
             free(n);
         }
     }
-    for (size_t d = 0; d < XS_MAX_DOMID; d++)
+    for (size_t d = 0; d < STORE_MAX_DOMID; d++)
         free(s->domains[d]);
-    xs_hash_fini(&s->nodes);
-    xs_hash_fini(&s->watches);
+    store_hash_fini(&s->nodes);
+    store_hash_fini(&s->watches);
     free(s->owned);
     free(s->check_owned);
     lock_fini(&s->lock);
     free(s);
 }
 
-int xs_conn_open(struct xs_store *s, domid_t domid, bool privileged,
-                 const struct xs_event_sink *sink, struct xs_conn **out)
+int store_conn_open(struct store *s, domid_t domid, bool privileged,
+                 const struct store_event_sink *sink, struct store_conn **out)
 {
-    struct xs_conn *c;
+    struct store_conn *c;
     int rc = 0;
 
     c = calloc(1, sizeof(*c));
@@ -153,16 +143,16 @@ int xs_conn_open(struct xs_store *s, domid_t domid, bool privileged,
     return 0;
 }
 
-void xs_conn_close(struct xs_conn *c)
+void store_conn_close(struct store_conn *c)
 {
-    struct xs_store *s = c->s;
+    struct store *s = c->s;
 
     lock_acquire(&s->lock);
-    xs_watch_remove_all(s, c);
+    store_watch_remove_all(s, c);
     while (c->txns) {
-        struct xs_txn *t = c->txns;
+        struct store_txn *t = c->txns;
         c->txns = t->next;
-        xs_txn_free(s, t);
+        store_txn_free(s, t);
     }
     if (c->prev)
         c->prev->next = c->next;
@@ -175,20 +165,20 @@ void xs_conn_close(struct xs_conn *c)
     free(c);
 }
 
-enum xs_type xs_conn_request(struct xs_conn *c, const struct xs_msg_header *hdr,
+enum xsd_sockmsg_type store_conn_request(struct store_conn *c, const struct xsd_sockmsg *hdr,
                              const uint8_t *payload, uint8_t *reply, uint32_t *reply_len)
 {
-    struct xs_ctx ctx = { c->s, c, NULL };
-    enum xs_type type;
+    struct store_ctx ctx = { c->s, c, NULL };
+    enum xsd_sockmsg_type type;
 
     lock_acquire(&c->s->lock);
     c->initial_pending = false;
-    type = xs_dispatch(&ctx, hdr, payload, reply, reply_len);
+    type = store_dispatch(&ctx, hdr, payload, reply, reply_len);
     lock_release(&c->s->lock);
     return type;
 }
 
-void xs_conn_after_reply(struct xs_conn *c)
+void store_conn_after_reply(struct store_conn *c)
 {
     lock_acquire(&c->s->lock);
     if (c->initial_pending && c->sink.event && !c->dead)
@@ -198,28 +188,28 @@ void xs_conn_after_reply(struct xs_conn *c)
     lock_release(&c->s->lock);
 }
 
-int xs_reader_next(const struct xs_reader *r, uint32_t *off, struct xs_msg_header *hdr,
+int store_reader_next(const struct store_reader *r, uint32_t *off, struct xsd_sockmsg *hdr,
                    const uint8_t **payload)
 {
-    if (r->len - *off < XS_HEADER_BYTES)
+    if (r->len - *off < STORE_HEADER_BYTES)
         return 0;
     memcpy(hdr, r->buf + *off, sizeof(*hdr));
-    if (hdr->len > XS_PAYLOAD_MAX)
+    if (hdr->len > XENSTORE_PAYLOAD_MAX)
         return -EPROTO;
-    if (r->len - *off - XS_HEADER_BYTES < hdr->len)
+    if (r->len - *off - STORE_HEADER_BYTES < hdr->len)
         return 0;
-    *payload = r->buf + *off + XS_HEADER_BYTES;
-    *off += XS_HEADER_BYTES + hdr->len;
+    *payload = r->buf + *off + STORE_HEADER_BYTES;
+    *off += STORE_HEADER_BYTES + hdr->len;
     return 1;
 }
 
-void xs_reader_consume(struct xs_reader *r, uint32_t off)
+void store_reader_consume(struct store_reader *r, uint32_t off)
 {
     memmove(r->buf, r->buf + off, r->len - off);
     r->len -= off;
 }
 
-void xs_store_stats(struct xs_store *s, struct xs_store_stats *out)
+void store_stats(struct store *s, struct store_stats *out)
 {
     lock_acquire(&s->lock);
     out->nodes = s->nodes.count;
@@ -235,13 +225,13 @@ void xs_store_stats(struct xs_store *s, struct xs_store_stats *out)
  * The typed helpers: each builds the message a client would send.
  */
 struct msg {
-    uint8_t payload[XS_PAYLOAD_MAX + 2];
+    uint8_t payload[XENSTORE_PAYLOAD_MAX + 2];
     uint32_t len;
 };
 
 static int msg_add(struct msg *m, const void *data, size_t len, bool nul)
 {
-    if (m->len + len + nul > XS_PAYLOAD_MAX)
+    if (m->len + len + nul > XENSTORE_PAYLOAD_MAX)
         return -E2BIG;
     memcpy(m->payload + m->len, data, len);
     m->len += (uint32_t)len;
@@ -256,21 +246,21 @@ static int msg_add_str(struct msg *m, const char *s)
 }
 
 /* Sends m; the reply lands in reply/reply_len.  0 or -errno. */
-static int call(struct xs_conn *c, enum xs_type type, uint32_t tx, const struct msg *m,
+static int call(struct store_conn *c, enum xsd_sockmsg_type type, uint32_t tx, const struct msg *m,
                 uint8_t *reply, uint32_t *reply_len)
 {
-    struct xs_msg_header hdr = { type, 0, tx, m->len };
-    enum xs_type got = xs_conn_request(c, &hdr, m->payload, reply, reply_len);
+    struct xsd_sockmsg hdr = { type, 0, tx, m->len };
+    enum xsd_sockmsg_type got = store_conn_request(c, &hdr, m->payload, reply, reply_len);
 
     if (got == XS_ERROR)
-        return xs_error_from_name((const char *)reply, *reply_len);
-    xs_conn_after_reply(c);
+        return store_error_from_name((const char *)reply, *reply_len);
+    store_conn_after_reply(c);
     return 0;
 }
 
-static int simple_call(struct xs_conn *c, enum xs_type type, uint32_t tx, const struct msg *m)
+static int simple_call(struct store_conn *c, enum xsd_sockmsg_type type, uint32_t tx, const struct msg *m)
 {
-    uint8_t reply[XS_PAYLOAD_MAX + 1];
+    uint8_t reply[XENSTORE_PAYLOAD_MAX + 1];
     uint32_t len;
 
     return call(c, type, tx, m, reply, &len);
@@ -285,9 +275,9 @@ static int copy_out(const uint8_t *reply, uint32_t len, void *buf, size_t cap, s
     return 0;
 }
 
-int xs_read(struct xs_conn *c, uint32_t tx, const char *path, char *value, size_t cap, size_t *len)
+int store_read(struct store_conn *c, uint32_t tx, const char *path, char *value, size_t cap, size_t *len)
 {
-    uint8_t reply[XS_PAYLOAD_MAX + 1];
+    uint8_t reply[XENSTORE_PAYLOAD_MAX + 1];
     struct msg m = { .len = 0 };
     uint32_t rlen;
     int rc;
@@ -297,7 +287,7 @@ int xs_read(struct xs_conn *c, uint32_t tx, const char *path, char *value, size_
     return copy_out(reply, rlen, value, cap, len);
 }
 
-int xs_write(struct xs_conn *c, uint32_t tx, const char *path, const void *value, size_t len)
+int store_write(struct store_conn *c, uint32_t tx, const char *path, const void *value, size_t len)
 {
     struct msg m = { .len = 0 };
     int rc;
@@ -307,7 +297,7 @@ int xs_write(struct xs_conn *c, uint32_t tx, const char *path, const void *value
     return simple_call(c, XS_WRITE, tx, &m);
 }
 
-static int path_call(struct xs_conn *c, enum xs_type type, uint32_t tx, const char *path)
+static int path_call(struct store_conn *c, enum xsd_sockmsg_type type, uint32_t tx, const char *path)
 {
     struct msg m = { .len = 0 };
     int rc = msg_add_str(&m, path);
@@ -315,20 +305,20 @@ static int path_call(struct xs_conn *c, enum xs_type type, uint32_t tx, const ch
     return rc ? rc : simple_call(c, type, tx, &m);
 }
 
-int xs_mkdir(struct xs_conn *c, uint32_t tx, const char *path)
+int store_mkdir(struct store_conn *c, uint32_t tx, const char *path)
 {
     return path_call(c, XS_MKDIR, tx, path);
 }
 
-int xs_rm(struct xs_conn *c, uint32_t tx, const char *path)
+int store_rm(struct store_conn *c, uint32_t tx, const char *path)
 {
     return path_call(c, XS_RM, tx, path);
 }
 
-int xs_directory(struct xs_conn *c, uint32_t tx, const char *path, char *buf, size_t cap,
+int store_directory(struct store_conn *c, uint32_t tx, const char *path, char *buf, size_t cap,
                  size_t *len)
 {
-    uint8_t reply[XS_PAYLOAD_MAX + 1];
+    uint8_t reply[XENSTORE_PAYLOAD_MAX + 1];
     struct msg m = { .len = 0 };
     uint32_t rlen;
     int rc;
@@ -338,7 +328,7 @@ int xs_directory(struct xs_conn *c, uint32_t tx, const char *path, char *buf, si
     return copy_out(reply, rlen, buf, cap, len);
 }
 
-int xs_set_perms(struct xs_conn *c, uint32_t tx, const char *path, const char *perms, size_t len)
+int store_set_perms(struct store_conn *c, uint32_t tx, const char *path, const char *perms, size_t len)
 {
     struct msg m = { .len = 0 };
     int rc;
@@ -348,10 +338,10 @@ int xs_set_perms(struct xs_conn *c, uint32_t tx, const char *path, const char *p
     return simple_call(c, XS_SET_PERMS, tx, &m);
 }
 
-int xs_get_perms(struct xs_conn *c, uint32_t tx, const char *path, char *buf, size_t cap,
+int store_get_perms(struct store_conn *c, uint32_t tx, const char *path, char *buf, size_t cap,
                  size_t *len)
 {
-    uint8_t reply[XS_PAYLOAD_MAX + 1];
+    uint8_t reply[XENSTORE_PAYLOAD_MAX + 1];
     struct msg m = { .len = 0 };
     uint32_t rlen;
     int rc;
@@ -361,7 +351,7 @@ int xs_get_perms(struct xs_conn *c, uint32_t tx, const char *path, char *buf, si
     return copy_out(reply, rlen, buf, cap, len);
 }
 
-static int two_call(struct xs_conn *c, enum xs_type type, const char *a, const char *b)
+static int two_call(struct store_conn *c, enum xsd_sockmsg_type type, const char *a, const char *b)
 {
     struct msg m = { .len = 0 };
     int rc;
@@ -371,19 +361,19 @@ static int two_call(struct xs_conn *c, enum xs_type type, const char *a, const c
     return simple_call(c, type, 0, &m);
 }
 
-int xs_watch(struct xs_conn *c, const char *path, const char *token)
+int store_watch(struct store_conn *c, const char *path, const char *token)
 {
     return two_call(c, XS_WATCH, path, token);
 }
 
-int xs_unwatch(struct xs_conn *c, const char *path, const char *token)
+int store_unwatch(struct store_conn *c, const char *path, const char *token)
 {
     return two_call(c, XS_UNWATCH, path, token);
 }
 
-int xs_transaction_start(struct xs_conn *c, uint32_t *tx)
+int store_transaction_start(struct store_conn *c, uint32_t *tx)
 {
-    uint8_t reply[XS_PAYLOAD_MAX + 1];
+    uint8_t reply[XENSTORE_PAYLOAD_MAX + 1];
     struct msg m = { .len = 1, .payload = { 0 } };
     uint32_t rlen;
     uint64_t id;
@@ -397,12 +387,12 @@ int xs_transaction_start(struct xs_conn *c, uint32_t *tx)
     return 0;
 }
 
-int xs_transaction_end(struct xs_conn *c, uint32_t tx, bool commit)
+int store_transaction_end(struct store_conn *c, uint32_t tx, bool commit)
 {
     return path_call(c, XS_TRANSACTION_END, tx, commit ? "T" : "F");
 }
 
-int xs_introduce(struct xs_conn *c, domid_t domid)
+int store_introduce(struct store_conn *c, domid_t domid)
 {
     struct msg m = { .len = 0 };
     char id[8];
@@ -414,7 +404,7 @@ int xs_introduce(struct xs_conn *c, domid_t domid)
     return simple_call(c, XS_INTRODUCE, 0, &m);
 }
 
-int xs_release(struct xs_conn *c, domid_t domid)
+int store_release(struct store_conn *c, domid_t domid)
 {
     char id[8];
 

@@ -10,13 +10,13 @@
 #include "store_internal.h"
 
 /* The node's built list of names is its children's, in order. */
-static bool names_match(const struct xs_node *n)
+static bool names_match(const struct store_node *n)
 {
     uint32_t off = 0;
 
-    for (const struct xs_node *ch = n->first_child; ch; ch = ch->next_sibling) {
+    for (const struct store_node *ch = n->first_child; ch; ch = ch->next_sibling) {
         size_t blen;
-        const char *base = xs_basename(ch->path, ch->path_len, &blen);
+        const char *base = store_basename(ch->path, ch->path_len, &blen);
 
         if (off + blen + 1 > n->children_bytes || memcmp(n->names + off, base, blen) ||
             n->names[off + blen] != '\0')
@@ -26,32 +26,32 @@ static bool names_match(const struct xs_node *n)
     return off == n->children_bytes;
 }
 
-static void check_node(struct mv_checker *c, struct xs_store *s, struct xs_node *n,
+static void check_node(struct mv_checker *c, struct store *s, struct store_node *n,
                        uint32_t *owned, uint64_t *walked)
 {
     uint32_t nr = 0, bytes = 0;
-    struct xs_node *prev = NULL;
+    struct store_node *prev = NULL;
 
     (*walked)++;
-    if (xs_tree_lookup(s, n->path, n->path_len) != n)
+    if (store_tree_lookup(s, n->path, n->path_len) != n)
         mv_check_fail(c, "node %s is not in the hash", n->path);
     if (n->nr_perms < 1)
         mv_check_fail(c, "node %s has no permissions", n->path);
-    else if (n->perms[0].id < XS_MAX_DOMID)
+    else if (n->perms[0].id < STORE_MAX_DOMID)
         owned[n->perms[0].id]++;
     if (n->names_valid && (n->names_cap < n->children_bytes || !names_match(n)))
         mv_check_fail(c, "node %s: its list of names is stale", n->path);
     if (n->generation > s->generation)
         mv_check_fail(c, "node %s has generation %" PRIu64 " > %" PRIu64, n->path, n->generation,
                       s->generation);
-    for (struct xs_node *ch = n->first_child; ch; ch = ch->next_sibling) {
-        size_t blen, plen = xs_parent_len(ch->path, ch->path_len);
+    for (struct store_node *ch = n->first_child; ch; ch = ch->next_sibling) {
+        size_t blen, plen = store_parent_len(ch->path, ch->path_len);
 
         if (ch->parent != n || ch->prev_sibling != prev)
             mv_check_fail(c, "node %s: broken links at %s", n->path, ch->path);
         if (plen != n->path_len || memcmp(ch->path, n->path, plen))
             mv_check_fail(c, "node %s is listed under %s", ch->path, n->path);
-        xs_basename(ch->path, ch->path_len, &blen);
+        store_basename(ch->path, ch->path_len, &blen);
         bytes += (uint32_t)blen + 1;
         nr++;
         prev = ch;
@@ -67,14 +67,14 @@ static void check_node(struct mv_checker *c, struct xs_store *s, struct xs_node 
 /* owned[d] = the nodes whose owner is d, for every d: counted into the
  * store's zeroed scratch array, compared where a node has an owner, and
  * zeroed again; nr_owners then says no other domain owns any. */
-static void check_owned(struct mv_checker *c, struct xs_store *s, uint32_t *count)
+static void check_owned(struct mv_checker *c, struct store *s, uint32_t *count)
 {
     uint32_t owners = 0;
 
     for (size_t b = 0; b < s->nodes.nbuckets; b++) {
-        for (struct xs_hentry *e = s->nodes.buckets[b]; e; e = e->next) {
-            uint32_t d = ((struct xs_node *)e)->perms[0].id;
-            if (d < XS_MAX_DOMID && count[d]) {
+        for (struct store_hentry *e = s->nodes.buckets[b]; e; e = e->next) {
+            uint32_t d = ((struct store_node *)e)->perms[0].id;
+            if (d < STORE_MAX_DOMID && count[d]) {
                 if (count[d] != s->owned[d])
                     mv_check_fail(c, "d%u owns %u nodes, counted %u", d, count[d], s->owned[d]);
                 count[d] = 0;
@@ -86,7 +86,7 @@ static void check_owned(struct mv_checker *c, struct xs_store *s, uint32_t *coun
         mv_check_fail(c, "%u domains own nodes, counted %u", owners, s->nr_owners);
 }
 
-unsigned xs_store_check_locked(struct xs_store *s, FILE *report)
+unsigned store_check_locked(struct store *s, FILE *report)
 {
     struct mv_checker c = { report, "xenstore check", 0 };
     uint32_t *owned = s->check_owned;
@@ -95,11 +95,11 @@ unsigned xs_store_check_locked(struct xs_store *s, FILE *report)
     check_node(&c, s, s->root, owned, &walked);
     /* The special nodes stand outside the tree. */
     for (size_t b = 0; b < s->nodes.nbuckets; b++) {
-        for (struct xs_hentry *e = s->nodes.buckets[b]; e; e = e->next) {
-            struct xs_node *n = (struct xs_node *)e;
+        for (struct store_hentry *e = s->nodes.buckets[b]; e; e = e->next) {
+            struct store_node *n = (struct store_node *)e;
             if (n->path[0] == '@') {
                 specials++;
-                if (n->perms[0].id < XS_MAX_DOMID)
+                if (n->perms[0].id < STORE_MAX_DOMID)
                     owned[n->perms[0].id]++;
             } else if (!n->parent && n != s->root) {
                 mv_check_fail(&c, "node %s is in the hash but not the tree", n->path);
@@ -111,14 +111,14 @@ unsigned xs_store_check_locked(struct xs_store *s, FILE *report)
                       s->nodes.count);
     check_owned(&c, s, owned);
 
-    for (struct xs_conn *cn = s->conns; cn; cn = cn->next) {
+    for (struct store_conn *cn = s->conns; cn; cn = cn->next) {
         conns++;
-        for (struct xs_watch *w = cn->watches; w; w = w->conn_next) {
+        for (struct store_watch *w = cn->watches; w; w = w->conn_next) {
             watches++;
             if (w->conn != cn)
                 mv_check_fail(&c, "a watch on %s points at another connection", w->path);
         }
-        for (struct xs_txn *t = cn->txns; t; t = t->next) {
+        for (struct store_txn *t = cn->txns; t; t = t->next) {
             txns++;
             if (t->conn != cn)
                 mv_check_fail(&c, "transaction %u points at another connection", t->id);
@@ -132,12 +132,12 @@ unsigned xs_store_check_locked(struct xs_store *s, FILE *report)
     return c.violations;
 }
 
-unsigned xs_store_check(struct xs_store *s, FILE *report)
+unsigned store_check(struct store *s, FILE *report)
 {
     unsigned v;
 
     lock_acquire(&s->lock);
-    v = xs_store_check_locked(s, report);
+    v = store_check_locked(s, report);
     lock_release(&s->lock);
     return v;
 }

@@ -19,17 +19,17 @@ static void MV_PRINTF(2, 3) put(struct out *o, const char *fmt, ...)
     va_list ap;
     int n;
 
-    if (o->len >= XS_PAYLOAD_MAX - 1)
+    if (o->len >= XENSTORE_PAYLOAD_MAX - 1)
         return;
     va_start(ap, fmt);
-    n = vsnprintf(o->buf + o->len, XS_PAYLOAD_MAX - 1 - o->len, fmt, ap);
+    n = vsnprintf(o->buf + o->len, XENSTORE_PAYLOAD_MAX - 1 - o->len, fmt, ap);
     va_end(ap);
     if (n > 0)
-        o->len = (uint32_t)min_u64(o->len + (uint32_t)n, XS_PAYLOAD_MAX - 1);
+        o->len = (uint32_t)min_u64(o->len + (uint32_t)n, XENSTORE_PAYLOAD_MAX - 1);
 }
 
 /* quota; quota set NAME N; quota DOMID (Xen 4.17's forms and layout). */
-static int control_quota(struct xs_store *s, int argc, const char **argv, struct out *o)
+static int control_quota(struct store *s, int argc, const char **argv, struct out *o)
 {
     const char *name, *what;
     unsigned value;
@@ -37,13 +37,13 @@ static int control_quota(struct xs_store *s, int argc, const char **argv, struct
 
     if (argc == 1) {
         put(o, "Quota settings:\n");
-        for (unsigned i = 0; xs_quota_get(&s->cfg.quota, i, &name, &value, &what); i++)
+        for (unsigned i = 0; store_quota_get(&s->cfg.quota, i, &name, &value, &what); i++)
             put(o, "%-17s: %8u %s\n", name, value, what);
         return 0;
     }
     if (argc == 2) {
-        struct xs_domain *d;
-        if (mv_parse_uint(argv[1], 0, XS_MAX_DOMID - 1, &v))
+        struct store_domain *d;
+        if (mv_parse_uint(argv[1], 0, STORE_MAX_DOMID - 1, &v))
             return -EINVAL;
         d = s->domains[v];
         put(o, "Domain %llu:\n", (unsigned long long)v);
@@ -53,7 +53,7 @@ static int control_quota(struct xs_store *s, int argc, const char **argv, struct
         return 0;
     }
     if (argc == 4 && !strcmp(argv[1], "set")) {
-        if (mv_parse_uint(argv[3], 0, UINT32_MAX, &v) || xs_quota_set(&s->cfg.quota, argv[2], v))
+        if (mv_parse_uint(argv[3], 0, UINT32_MAX, &v) || store_quota_set(&s->cfg.quota, argv[2], v))
             return -EINVAL;
         put(o, "OK");
         return 0;
@@ -61,10 +61,10 @@ static int control_quota(struct xs_store *s, int argc, const char **argv, struct
     return -EINVAL;
 }
 
-int xs_control(struct xs_ctx *ctx, const char *payload, size_t len, char *reply,
+int store_control(struct store_ctx *ctx, const char *payload, size_t len, char *reply,
                uint32_t *reply_len)
 {
-    struct xs_store *s = ctx->s;
+    struct store *s = ctx->s;
     struct out o = { reply, 0 };
     const char *argv[8];
     int argc = 0, rc = 0;
@@ -107,7 +107,7 @@ int xs_control(struct xs_ctx *ctx, const char *payload, size_t len, char *reply,
         if (!rc)
             put(&o, "OK");
     } else if (!strcmp(argv[0], "check")) {
-        unsigned v = xs_store_check_locked(s, NULL);
+        unsigned v = store_check_locked(s, NULL);
         put(&o, v ? "%u violations" : "OK", v);
     } else {
         rc = -EINVAL;

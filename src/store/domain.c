@@ -14,17 +14,17 @@ static const struct {
     size_t offset;
     const char *what;
 } quota_names[] = {
-    { "nodes", offsetof(struct xs_quota, nodes), "Nodes per domain" },
-    { "watches", offsetof(struct xs_quota, watches), "Watches per domain" },
-    { "transactions", offsetof(struct xs_quota, transactions), "Transactions per domain" },
-    { "transaction-nodes", offsetof(struct xs_quota, transaction_nodes),
+    { "nodes", offsetof(struct store_quota, nodes), "Nodes per domain" },
+    { "watches", offsetof(struct store_quota, watches), "Watches per domain" },
+    { "transactions", offsetof(struct store_quota, transactions), "Transactions per domain" },
+    { "transaction-nodes", offsetof(struct store_quota, transaction_nodes),
       "Max. number of accessed nodes per transaction" },
-    { "node-size", offsetof(struct xs_quota, node_size), "Max. size of a node" },
-    { "path-max", offsetof(struct xs_quota, path_max), "Max. length of a node path" },
-    { "permissions", offsetof(struct xs_quota, node_perms), "Max. number of permissions per node" },
+    { "node-size", offsetof(struct store_quota, node_size), "Max. size of a node" },
+    { "path-max", offsetof(struct store_quota, path_max), "Max. length of a node path" },
+    { "permissions", offsetof(struct store_quota, node_perms), "Max. number of permissions per node" },
 };
 
-int xs_quota_set(struct xs_quota *q, const char *name, uint64_t value)
+int store_quota_set(struct store_quota *q, const char *name, uint64_t value)
 {
     if (value < 1 || value > UINT32_MAX)
         return -EINVAL;
@@ -39,7 +39,7 @@ int xs_quota_set(struct xs_quota *q, const char *name, uint64_t value)
     return -EINVAL;
 }
 
-int xs_quota_parse(struct xs_quota *q, const char *setting)
+int store_quota_parse(struct store_quota *q, const char *setting)
 {
     const char *eq = strchr(setting, '=');
     char name[32];
@@ -51,10 +51,10 @@ int xs_quota_parse(struct xs_quota *q, const char *setting)
     name[eq - setting] = '\0';
     if (mv_parse_uint(eq + 1, 1, UINT32_MAX, &v))
         return -EINVAL;
-    return xs_quota_set(q, name, v);
+    return store_quota_set(q, name, v);
 }
 
-bool xs_quota_get(const struct xs_quota *q, unsigned i, const char **name, unsigned *value,
+bool store_quota_get(const struct store_quota *q, unsigned i, const char **name, unsigned *value,
                   const char **what)
 {
     if (i >= ARRAY_SIZE(quota_names))
@@ -66,36 +66,36 @@ bool xs_quota_get(const struct xs_quota *q, unsigned i, const char **name, unsig
     return true;
 }
 
-struct xs_domain *xs_domain_get(struct xs_store *s, domid_t domid, bool create)
+struct store_domain *store_domain_get(struct store *s, domid_t domid, bool create)
 {
-    struct xs_domain *d = s->domains[domid];
+    struct store_domain *d = s->domains[domid];
 
     if (!d && create) {
         d = calloc(1, sizeof(*d));
         if (!d)
             return NULL;
         d->domid = domid;
-        d->target = XS_MAX_DOMID;
+        d->target = STORE_MAX_DOMID;
         d->birth_gen = ++s->generation;
         s->domains[domid] = d;
     }
     return d;
 }
 
-bool xs_domain_exists(struct xs_store *s, uint32_t domid)
+bool store_domain_exists(struct store *s, uint32_t domid)
 {
-    if (domid >= XS_MAX_DOMID)
+    if (domid >= STORE_MAX_DOMID)
         return false;
     if (s->cfg.domain_exists)
         return s->cfg.domain_exists(s->cfg.domain_arg, (domid_t)domid);
     return domid == 0 || (s->domains[domid] && s->domains[domid]->introduced);
 }
 
-void xs_owned_adjust(struct xs_store *s, uint32_t owner, int64_t delta)
+void store_owned_adjust(struct store *s, uint32_t owner, int64_t delta)
 {
     uint32_t before;
 
-    if (owner >= XS_MAX_DOMID)
+    if (owner >= STORE_MAX_DOMID)
         return;
     before = s->owned[owner];
     s->owned[owner] = (uint32_t)((int64_t)before + delta);
@@ -104,7 +104,7 @@ void xs_owned_adjust(struct xs_store *s, uint32_t owner, int64_t delta)
 
 /* Drops a domain's entries from one node's permissions (the owner entry
  * stays: nodes it owns are deleted). */
-static void strip_entries(struct xs_store *s, struct xs_node *n, domid_t domid)
+static void strip_entries(struct store *s, struct store_node *n, domid_t domid)
 {
     uint16_t kept = 1;
 
@@ -112,23 +112,23 @@ static void strip_entries(struct xs_store *s, struct xs_node *n, domid_t domid)
         if (n->perms[i].id != domid)
             n->perms[kept++] = n->perms[i];
     if (kept != n->nr_perms) {
-        s->bytes -= (uint64_t)(n->nr_perms - kept) * sizeof(struct xs_perm);
+        s->bytes -= (uint64_t)(n->nr_perms - kept) * sizeof(struct store_perm);
         n->nr_perms = kept;
     }
 }
 
 /* Deletes one owned node (and its subtree) if it is still there. */
-static void delete_owned(struct xs_store *s, const char *path, size_t len)
+static void delete_owned(struct store *s, const char *path, size_t len)
 {
-    struct xs_node *n = xs_tree_lookup(s, path, len);
+    struct store_node *n = store_tree_lookup(s, path, len);
 
     if (n) {
-        xs_fire(s, n->path, n->path_len, false);
-        xs_tree_delete(s, n, NULL, NULL);
+        store_fire(s, n->path, n->path_len, false);
+        store_tree_delete(s, n, NULL, NULL);
     }
 }
 
-static void remove_owned(struct xs_store *s, domid_t domid)
+static void remove_owned(struct store *s, domid_t domid)
 {
     uint32_t count = s->owned[domid], nr = 0;
     char **paths = count ? calloc(count, sizeof(*paths)) : NULL;
@@ -136,12 +136,12 @@ static void remove_owned(struct xs_store *s, domid_t domid)
     /* First the paths (deleting while walking the hash would skip
      * entries), then the deletions, each of which may take others. */
     for (size_t b = 0; b < s->nodes.nbuckets; b++) {
-        for (struct xs_hentry *e = s->nodes.buckets[b]; e; e = e->next) {
-            struct xs_node *n = (struct xs_node *)e;
+        for (struct store_hentry *e = s->nodes.buckets[b]; e; e = e->next) {
+            struct store_node *n = (struct store_node *)e;
             if (n->perms[0].id == domid && !n->parent) {
                 /* "/" and the special nodes stay, with dom0 as owner. */
-                xs_owned_adjust(s, domid, -1);
-                xs_owned_adjust(s, 0, 1);
+                store_owned_adjust(s, domid, -1);
+                store_owned_adjust(s, 0, 1);
                 n->perms[0].id = 0;
             } else if (n->perms[0].id == domid && paths && nr < count) {
                 paths[nr++] = strndup(n->path, n->path_len);
@@ -160,8 +160,8 @@ static void remove_owned(struct xs_store *s, domid_t domid)
         /* (Everything it still owns has a parent now.) */
         again = false;
         for (size_t b = 0; b < s->nodes.nbuckets && !again; b++) {
-            for (struct xs_hentry *e = s->nodes.buckets[b]; e && !again; e = e->next) {
-                struct xs_node *n = (struct xs_node *)e;
+            for (struct store_hentry *e = s->nodes.buckets[b]; e && !again; e = e->next) {
+                struct store_node *n = (struct store_node *)e;
                 if (n->perms[0].id == domid) {
                     delete_owned(s, n->path, n->path_len);
                     again = true;
@@ -171,20 +171,20 @@ static void remove_owned(struct xs_store *s, domid_t domid)
     }
 }
 
-void xs_domain_remove(struct xs_store *s, domid_t domid)
+void store_domain_remove(struct store *s, domid_t domid)
 {
-    struct xs_domain *d = s->domains[domid];
+    struct store_domain *d = s->domains[domid];
 
     /* Its connections lose their watches and transactions, so the
      * cleanup below fires nothing at them; they are dead from now on. */
-    for (struct xs_conn *c = s->conns; c; c = c->next) {
+    for (struct store_conn *c = s->conns; c; c = c->next) {
         if (c->domid != domid || c->privileged)
             continue;
-        xs_watch_remove_all(s, c);
+        store_watch_remove_all(s, c);
         while (c->txns) {
-            struct xs_txn *t = c->txns;
+            struct store_txn *t = c->txns;
             c->txns = t->next;
-            xs_txn_free(s, t);
+            store_txn_free(s, t);
         }
         c->dead = true;
     }
@@ -194,14 +194,14 @@ void xs_domain_remove(struct xs_store *s, domid_t domid)
         s->domains[domid] = NULL;
         free(d);
     }
-    xs_fire_special(s, "@releaseDomain", domid);
+    store_fire_special(s, "@releaseDomain", domid);
 }
 
-void xs_domain_gone(struct xs_store *s, domid_t domid)
+void store_domain_gone(struct store *s, domid_t domid)
 {
     if (domid == 0)
         return;
     lock_acquire(&s->lock);
-    xs_domain_remove(s, domid);
+    store_domain_remove(s, domid);
     lock_release(&s->lock);
 }

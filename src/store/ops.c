@@ -14,11 +14,11 @@
 #include "store_internal.h"
 #include "view.h"
 
-#define PATH_BUF (XS_PAYLOAD_MAX + 80)
+#define PATH_BUF (XENSTORE_PAYLOAD_MAX + 80)
 
 struct request {
-    struct xs_ctx *ctx;
-    const struct xs_msg_header *hdr;
+    struct store_ctx *ctx;
+    const struct xsd_sockmsg *hdr;
     const char *payload;
     uint32_t len;
     char *reply;
@@ -69,12 +69,12 @@ static int onearg(const struct request *r, const char **arg, size_t *len)
 static int get_path(struct request *r, const char *in, size_t in_len, bool special, char *out,
                     size_t *out_len)
 {
-    struct xs_conn *c = r->ctx->conn;
-    int rc = xs_canonical_path(c, in, in_len, special, out, out_len);
+    struct store_conn *c = r->ctx->conn;
+    int rc = store_canonical_path(c, in, in_len, special, out, out_len);
 
     if (rc)
         return rc;
-    if (xs_conn_quota(c) && out[0] == '/') {
+    if (store_conn_quota(c) && out[0] == '/') {
         size_t rel = *out_len;
         if (rel > c->home_len && !memcmp(out, c->home, c->home_len) && out[c->home_len] == '/')
             rel -= c->home_len + 1;
@@ -85,17 +85,17 @@ static int get_path(struct request *r, const char *in, size_t in_len, bool speci
 }
 
 /* Error masking (errno_from_parents). */
-static int masked(struct xs_ctx *ctx, const char *path, size_t len, unsigned perm, int err)
+static int masked(struct store_ctx *ctx, const char *path, size_t len, unsigned perm, int err)
 {
     size_t l = len;
 
     if (err != -ENOENT && err != -EACCES)
         return err;
     while (l > 1) {
-        struct xs_nodeview v;
+        struct store_nodeview v;
         int rc;
 
-        l = xs_parent_len(path, l);
+        l = store_parent_len(path, l);
         rc = view_get(ctx, path, l, &v);
         if (rc)
             return rc;
@@ -107,7 +107,7 @@ static int masked(struct xs_ctx *ctx, const char *path, size_t len, unsigned per
 
 /* Looks a node up for an access; -ENOENT/-EACCES as the masking allows. */
 static int get_node(struct request *r, const char *path, size_t len, unsigned perm,
-                    struct xs_nodeview *v)
+                    struct store_nodeview *v)
 {
     int rc = view_get(r->ctx, path, len, v);
 
@@ -127,9 +127,9 @@ static uint64_t node_size(uint16_t nr_perms, uint64_t value_len, uint64_t childr
     return 16 + 8 * (uint64_t)nr_perms + value_len + children_bytes;
 }
 
-static bool too_big(const struct xs_ctx *ctx, uint64_t size)
+static bool too_big(const struct store_ctx *ctx, uint64_t size)
 {
-    return xs_conn_quota(ctx->conn) && size >= ctx->s->cfg.quota.node_size;
+    return store_conn_quota(ctx->conn) && size >= ctx->s->cfg.quota.node_size;
 }
 
 /*
@@ -141,40 +141,40 @@ static bool too_big(const struct xs_ctx *ctx, uint64_t size)
  * nothing.
  */
 static int create_path(struct request *r, const char *path, size_t len, uint32_t value_len,
-                       struct xs_nodeview *out)
+                       struct store_nodeview *out)
 {
-    struct xs_ctx *ctx = r->ctx;
-    struct xs_store *s = ctx->s;
-    size_t ends[XS_PAYLOAD_MAX / 2], l = len, base_len;
-    struct xs_perm perms[XS_PAYLOAD_MAX / 2];
+    struct store_ctx *ctx = r->ctx;
+    struct store *s = ctx->s;
+    size_t ends[XENSTORE_PAYLOAD_MAX / 2], l = len, base_len;
+    struct store_perm perms[XENSTORE_PAYLOAD_MAX / 2];
     unsigned missing = 0;
-    struct xs_nodeview parent;
+    struct store_nodeview parent;
     uint16_t nr;
     int rc;
 
     /* Up to the nearest node that exists ("/" always does). */
     for (;;) {
         ends[missing++] = l;
-        l = xs_parent_len(path, l);
+        l = store_parent_len(path, l);
         rc = view_get(ctx, path, l, &parent);
         if (rc)
             return rc;
         if (parent.exists)
             break;
     }
-    if (!(view_perm(ctx, &parent) & XS_PERM_WRITE))
+    if (!(view_perm(ctx, &parent) & STORE_PERM_WRITE))
         return -EACCES;
-    if (xs_conn_quota(ctx->conn)) {
+    if (store_conn_quota(ctx->conn)) {
         int64_t owned = (int64_t)s->owned[ctx->conn->domid] + (ctx->txn ? ctx->txn->owned_delta : 0);
         if (owned + missing > s->cfg.quota.nodes)
             return -ENOSPC;
     }
     /* The parent gains a name; each new node but the last holds one. */
-    xs_basename(path, ends[missing - 1], &base_len);
+    store_basename(path, ends[missing - 1], &base_len);
     if (too_big(ctx, node_size(parent.nr_perms, parent.value_len, parent.children_bytes + base_len + 1)))
         return -ENOSPC;
     for (unsigned i = missing - 1; i > 0; i--) {
-        xs_basename(path, ends[i - 1], &base_len);
+        store_basename(path, ends[i - 1], &base_len);
         if (too_big(ctx, node_size(parent.nr_perms, 0, base_len + 1)))
             return -ENOSPC;
     }
@@ -185,7 +185,7 @@ static int create_path(struct request *r, const char *path, size_t len, uint32_t
     memcpy(perms, parent.perms, nr * sizeof(*perms));
     if (!ctx->conn->privileged) {
         perms[0].id = ctx->conn->domid;
-        perms[0].perms &= XS_PERM_READ | XS_PERM_WRITE;
+        perms[0].perms &= STORE_PERM_READ | STORE_PERM_WRITE;
     }
     while (missing--) {
         rc = view_create(ctx, &parent, path, ends[missing], perms, nr, &parent);
@@ -199,13 +199,13 @@ static int create_path(struct request *r, const char *path, size_t len, uint32_t
 static int do_read(struct request *r)
 {
     char path[PATH_BUF];
-    struct xs_nodeview v;
+    struct store_nodeview v;
     const char *arg;
     size_t alen, plen;
     int rc;
 
     if ((rc = onearg(r, &arg, &alen)) || (rc = get_path(r, arg, alen, false, path, &plen)) ||
-        (rc = get_node(r, path, plen, XS_PERM_READ, &v)))
+        (rc = get_node(r, path, plen, STORE_PERM_READ, &v)))
         return rc;
     if (v.value_len)
         memcpy(r->reply, v.value, v.value_len);
@@ -215,9 +215,9 @@ static int do_read(struct request *r)
 
 static int do_write(struct request *r)
 {
-    struct xs_ctx *ctx = r->ctx;
+    struct store_ctx *ctx = r->ctx;
     char path[PATH_BUF];
-    struct xs_nodeview v;
+    struct store_nodeview v;
     size_t alen = strnlen(r->payload, r->len), plen;
     uint32_t vlen;
     int rc;
@@ -232,8 +232,8 @@ static int do_write(struct request *r)
     if (rc)
         return rc;
     if (v.exists) {
-        if (!(view_perm(ctx, &v) & XS_PERM_WRITE))
-            return masked(ctx, path, plen, XS_PERM_WRITE, -EACCES);
+        if (!(view_perm(ctx, &v) & STORE_PERM_WRITE))
+            return masked(ctx, path, plen, STORE_PERM_WRITE, -EACCES);
         if (too_big(ctx, node_size(v.nr_perms, vlen, v.children_bytes)))
             return -ENOSPC;
     } else if ((rc = create_path(r, path, plen, vlen, &v))) {
@@ -249,7 +249,7 @@ static int do_write(struct request *r)
 static int do_mkdir(struct request *r)
 {
     char path[PATH_BUF];
-    struct xs_nodeview v;
+    struct store_nodeview v;
     const char *arg;
     size_t alen, plen;
     int rc;
@@ -259,8 +259,8 @@ static int do_mkdir(struct request *r)
         return rc;
     if (v.exists) {
         /* Already there: nothing happens, and no watch fires. */
-        if (!(view_perm(r->ctx, &v) & XS_PERM_WRITE))
-            return masked(r->ctx, path, plen, XS_PERM_WRITE, -EACCES);
+        if (!(view_perm(r->ctx, &v) & STORE_PERM_WRITE))
+            return masked(r->ctx, path, plen, STORE_PERM_WRITE, -EACCES);
         return reply_ok(r);
     }
     rc = create_path(r, path, plen, 0, &v);
@@ -273,17 +273,17 @@ static int do_mkdir(struct request *r)
 static int do_rm(struct request *r)
 {
     char path[PATH_BUF];
-    struct xs_nodeview v, parent;
+    struct store_nodeview v, parent;
     const char *arg;
     size_t alen, plen;
     int rc;
 
     if ((rc = onearg(r, &arg, &alen)) || (rc = get_path(r, arg, alen, false, path, &plen)))
         return rc;
-    rc = get_node(r, path, plen, XS_PERM_WRITE, &v);
+    rc = get_node(r, path, plen, STORE_PERM_WRITE, &v);
     if (rc == -ENOENT) {
         /* Already gone: fine, if the parent is there. */
-        rc = view_get(r->ctx, path, xs_parent_len(path, plen), &parent);
+        rc = view_get(r->ctx, path, store_parent_len(path, plen), &parent);
         if (rc)
             return rc;
         return parent.exists ? reply_ok(r) : -ENOENT;
@@ -299,16 +299,16 @@ static int do_rm(struct request *r)
 static int do_directory(struct request *r)
 {
     char path[PATH_BUF];
-    struct xs_nodeview v;
+    struct store_nodeview v;
     const char *arg, *names;
     size_t alen, plen;
     int rc;
 
     if ((rc = onearg(r, &arg, &alen)) || (rc = get_path(r, arg, alen, false, path, &plen)) ||
-        (rc = get_node(r, path, plen, XS_PERM_READ, &v)))
+        (rc = get_node(r, path, plen, STORE_PERM_READ, &v)))
         return rc;
     /* Only a long list of children is too big; then DIRECTORY_PART. */
-    if (v.children_bytes > XS_PAYLOAD_MAX)
+    if (v.children_bytes > XENSTORE_PAYLOAD_MAX)
         return -E2BIG;
     names = view_names(&v);
     if (v.children_bytes && !names)
@@ -329,7 +329,7 @@ static int do_directory_part(struct request *r)
     char path[PATH_BUF];
     const char *argv[2], *names;
     size_t arglen[2], plen;
-    struct xs_nodeview v;
+    struct store_nodeview v;
     uint32_t genlen, maxlen, len = 0;
     uint64_t offset;
     int rc;
@@ -337,7 +337,7 @@ static int do_directory_part(struct request *r)
     if (split_args(r, argv, arglen, 2) != 2 || mv_parse_uint(argv[1], 0, UINT32_MAX, &offset))
         return -EINVAL;
     if ((rc = get_path(r, argv[0], arglen[0], false, path, &plen)) ||
-        (rc = get_node(r, path, plen, XS_PERM_READ, &v)))
+        (rc = get_node(r, path, plen, STORE_PERM_READ, &v)))
         return rc;
     genlen = (uint32_t)snprintf(r->reply, 24, "%llu", (unsigned long long)v.generation) + 1;
     if (offset >= v.children_bytes) {
@@ -349,7 +349,7 @@ static int do_directory_part(struct request *r)
     if (!names)
         return -ENOMEM;
     names += offset;
-    maxlen = XS_PAYLOAD_MAX - genlen - 1;
+    maxlen = XENSTORE_PAYLOAD_MAX - genlen - 1;
     for (;;) {
         uint32_t l = (uint32_t)strnlen(names + len, v.children_bytes - offset - len);
         if (len + l >= maxlen)
@@ -368,15 +368,15 @@ static int do_directory_part(struct request *r)
 static int do_get_perms(struct request *r)
 {
     char path[PATH_BUF];
-    struct xs_nodeview v;
+    struct store_nodeview v;
     const char *arg;
     size_t alen, plen;
     int rc;
 
     if ((rc = onearg(r, &arg, &alen)) || (rc = get_path(r, arg, alen, true, path, &plen)) ||
-        (rc = get_node(r, path, plen, XS_PERM_READ, &v)))
+        (rc = get_node(r, path, plen, STORE_PERM_READ, &v)))
         return rc;
-    *r->reply_len = (uint32_t)xs_perms_format(v.perms, v.nr_perms, r->reply, XS_PAYLOAD_MAX);
+    *r->reply_len = (uint32_t)store_perms_format(v.perms, v.nr_perms, r->reply, XENSTORE_PAYLOAD_MAX);
     return 0;
 }
 
@@ -387,32 +387,32 @@ static int do_get_perms(struct request *r)
  */
 static int do_set_perms(struct request *r)
 {
-    struct xs_ctx *ctx = r->ctx;
-    struct xs_perm perms[XS_PAYLOAD_MAX / 3], old_perms[XS_PAYLOAD_MAX / 3];
-    struct xs_old_perms old = { old_perms, 0, 0 };
+    struct store_ctx *ctx = r->ctx;
+    struct store_perm perms[XENSTORE_PAYLOAD_MAX / 3], old_perms[XENSTORE_PAYLOAD_MAX / 3];
+    struct store_old_perms old = { old_perms, 0, 0 };
     char path[PATH_BUF];
-    struct xs_nodeview v;
+    struct store_nodeview v;
     size_t alen = strnlen(r->payload, r->len), plen;
     uint16_t nr;
     int rc;
 
     if (alen == r->len)
         return -EINVAL;
-    rc = xs_perms_parse(r->payload + alen + 1, r->len - alen - 1, perms, &nr, ARRAY_SIZE(perms));
+    rc = store_perms_parse(r->payload + alen + 1, r->len - alen - 1, perms, &nr, ARRAY_SIZE(perms));
     if (rc)
         return rc == -ENOSPC ? -EINVAL : rc;
-    if (xs_conn_quota(ctx->conn) && nr > ctx->s->cfg.quota.node_perms)
+    if (store_conn_quota(ctx->conn) && nr > ctx->s->cfg.quota.node_perms)
         return -ENOSPC;
-    if (!xs_domain_exists(ctx->s, perms[0].id))
+    if (!store_domain_exists(ctx->s, perms[0].id))
         return -ENOENT;
     /* Entries for domains that do not exist are kept but ignored. */
     for (uint16_t i = 1; i < nr; i++)
-        if (!xs_domain_exists(ctx->s, perms[i].id) && perms[i].id != XS_DOMID_ANY)
-            perms[i].perms |= XS_PERM_IGNORE;
+        if (!store_domain_exists(ctx->s, perms[i].id) && perms[i].id != STORE_DOMID_ANY)
+            perms[i].perms |= STORE_PERM_IGNORE;
     if ((rc = get_path(r, r->payload, alen, true, path, &plen)) ||
-        (rc = get_node(r, path, plen, XS_PERM_WRITE | XS_PERM_OWNER, &v)))
+        (rc = get_node(r, path, plen, STORE_PERM_WRITE | STORE_PERM_OWNER, &v)))
         return rc;
-    if (xs_conn_quota(ctx->conn) && perms[0].id != v.perms[0].id)
+    if (store_conn_quota(ctx->conn) && perms[0].id != v.perms[0].id)
         return -EPERM; /* a guest may not give its node away */
     if (too_big(ctx, node_size(nr, v.value_len, v.children_bytes)))
         return -ENOSPC;
@@ -435,19 +435,19 @@ static int do_watch(struct request *r)
     int n = split_args(r, argv, arglen, 3), rc;
     uint32_t strip;
 
-    if (n < 2 || (n == 3 && mv_parse_uint(argv[2], 0, XS_PAYLOAD_MAX, &depth)))
+    if (n < 2 || (n == 3 && mv_parse_uint(argv[2], 0, XENSTORE_PAYLOAD_MAX, &depth)))
         return -EINVAL;
     rc = get_path(r, argv[0], arglen[0], true, path, &plen);
     if (rc)
         return rc;
     /* A relative watch reports paths relative to the home. */
     strip = argv[0][0] != '/' && argv[0][0] != '@' ? r->ctx->conn->home_len + 1 : 0;
-    rc = xs_watch_add(r->ctx, path, plen, argv[1], arglen[1], n == 3 ? (int)depth : -1, strip);
+    rc = store_watch_add(r->ctx, path, plen, argv[1], arglen[1], n == 3 ? (int)depth : -1, strip);
     if (rc)
         return rc;
     /* The first event, even if the node does not exist, after the OK. */
     {
-        struct xs_conn *c = r->ctx->conn;
+        struct store_conn *c = r->ctx->conn;
         const char *p = path + strip;
         size_t pl = plen - strip;
 
@@ -455,7 +455,7 @@ static int do_watch(struct request *r)
         memcpy(c->initial + pl, argv[1], arglen[1]);
         c->initial_path_len = (uint32_t)pl;
         c->initial_token_len = (uint32_t)arglen[1];
-        c->initial_pending = pl + arglen[1] + 2 <= XS_PAYLOAD_MAX;
+        c->initial_pending = pl + arglen[1] + 2 <= XENSTORE_PAYLOAD_MAX;
     }
     return reply_ok(r);
 }
@@ -472,7 +472,7 @@ static int do_unwatch(struct request *r)
     rc = get_path(r, argv[0], arglen[0], true, path, &plen);
     if (rc)
         return rc;
-    rc = xs_watch_remove(r->ctx, path, plen, argv[1], arglen[1]);
+    rc = store_watch_remove(r->ctx, path, plen, argv[1], arglen[1]);
     return rc ? rc : reply_ok(r);
 }
 
@@ -486,7 +486,7 @@ static int do_transaction_start(struct request *r)
         return -EBUSY; /* no nesting */
     if (r->len > 1 || (r->len == 1 && r->payload[0] != '\0'))
         return -EINVAL;
-    rc = xs_txn_start(r->ctx, &id);
+    rc = store_txn_start(r->ctx, &id);
     if (rc)
         return rc;
     snprintf(buf, sizeof(buf), "%u", id);
@@ -503,7 +503,7 @@ static int do_transaction_end(struct request *r)
         return -ENOENT;
     if (onearg(r, &arg, &alen) || alen != 1 || (arg[0] != 'T' && arg[0] != 'F'))
         return -EINVAL;
-    rc = xs_txn_end(r->ctx, arg[0] == 'T');
+    rc = store_txn_end(r->ctx, arg[0] == 'T');
     return rc ? rc : reply_ok(r);
 }
 
@@ -519,21 +519,21 @@ static int parse_domid(const char *s, uint32_t max, uint32_t *out)
 
 static int do_introduce(struct request *r)
 {
-    struct xs_store *s = r->ctx->s;
+    struct store *s = r->ctx->s;
     const char *argv[3];
     size_t arglen[3];
     uint32_t domid, evtchn;
-    struct xs_domain *d;
+    struct store_domain *d;
 
     if (split_args(r, argv, arglen, 3) != 3 || parse_domid(argv[0], DOMID_FIRST_RESERVED - 1, &domid) ||
         parse_domid(argv[2], UINT32_MAX, &evtchn) || evtchn == 0 || domid == 0)
         return -EINVAL;
-    d = xs_domain_get(s, (domid_t)domid, true);
+    d = store_domain_get(s, (domid_t)domid, true);
     if (!d)
         return -ENOMEM;
     if (!d->introduced) {
         d->introduced = true;
-        xs_fire_special(s, "@introduceDomain", (domid_t)domid);
+        store_fire_special(s, "@introduceDomain", (domid_t)domid);
     }
     return reply_ok(r);
 }
@@ -550,7 +550,7 @@ static int do_release(struct request *r)
         return -EINVAL;
     if (!r->ctx->s->domains[domid] || !r->ctx->s->domains[domid]->introduced)
         return -ENOENT;
-    xs_domain_remove(r->ctx->s, (domid_t)domid);
+    store_domain_remove(r->ctx->s, (domid_t)domid);
     return reply_ok(r);
 }
 
@@ -561,7 +561,7 @@ static int do_get_domain_path(struct request *r)
     uint32_t domid;
     char buf[32];
 
-    if (onearg(r, &arg, &alen) || parse_domid(arg, XS_MAX_DOMID - 1, &domid))
+    if (onearg(r, &arg, &alen) || parse_domid(arg, STORE_MAX_DOMID - 1, &domid))
         return -EINVAL;
     snprintf(buf, sizeof(buf), "/local/domain/%u", domid);
     return reply_str(r, buf);
@@ -573,7 +573,7 @@ static int do_is_domain_introduced(struct request *r)
     size_t alen;
     uint32_t domid;
 
-    if (onearg(r, &arg, &alen) || parse_domid(arg, XS_MAX_DOMID - 1, &domid))
+    if (onearg(r, &arg, &alen) || parse_domid(arg, STORE_MAX_DOMID - 1, &domid))
         return -EINVAL;
     if (domid == DOMID_SELF || domid == 0)
         return reply_str(r, "T");
@@ -599,14 +599,14 @@ static int do_set_target(struct request *r)
     const char *argv[2];
     size_t arglen[2];
     uint32_t domid, target;
-    struct xs_domain *d;
+    struct store_domain *d;
 
     if (split_args(r, argv, arglen, 2) != 2 ||
         parse_domid(argv[0], DOMID_FIRST_RESERVED - 1, &domid) ||
         parse_domid(argv[1], DOMID_FIRST_RESERVED - 1, &target))
         return -EINVAL;
     d = r->ctx->s->domains[domid];
-    if (!d || !d->introduced || !xs_domain_exists(r->ctx->s, target))
+    if (!d || !d->introduced || !store_domain_exists(r->ctx->s, target))
         return -ENOENT;
     d->target = target;
     return reply_ok(r);
@@ -614,13 +614,13 @@ static int do_set_target(struct request *r)
 
 static int do_reset_watches(struct request *r)
 {
-    struct xs_conn *c = r->ctx->conn;
+    struct store_conn *c = r->ctx->conn;
 
-    xs_watch_remove_all(r->ctx->s, c);
+    store_watch_remove_all(r->ctx->s, c);
     while (c->txns) {
-        struct xs_txn *t = c->txns;
+        struct store_txn *t = c->txns;
         c->txns = t->next;
-        xs_txn_free(r->ctx->s, t);
+        store_txn_free(r->ctx->s, t);
     }
     r->ctx->txn = NULL;
     return reply_ok(r);
@@ -628,7 +628,7 @@ static int do_reset_watches(struct request *r)
 
 static int do_control(struct request *r)
 {
-    return xs_control(r->ctx, r->payload, r->len, r->reply, r->reply_len);
+    return store_control(r->ctx, r->payload, r->len, r->reply, r->reply_len);
 }
 
 typedef int (*handler_fn)(struct request *r);
@@ -660,7 +660,7 @@ static const struct {
     [XS_DIRECTORY_PART] = { do_directory_part, false, true },
 };
 
-enum xs_type xs_dispatch(struct xs_ctx *ctx, const struct xs_msg_header *hdr,
+enum xsd_sockmsg_type store_dispatch(struct store_ctx *ctx, const struct xsd_sockmsg *hdr,
                          const uint8_t *payload, uint8_t *reply, uint32_t *reply_len)
 {
     struct request r = { ctx, hdr, (const char *)payload, hdr->len, (char *)reply, reply_len };
@@ -677,23 +677,23 @@ enum xs_type xs_dispatch(struct xs_ctx *ctx, const struct xs_msg_header *hdr,
     } else if (hdr->tx_id && (handlers[hdr->type].uses_txn || hdr->type == XS_TRANSACTION_START)) {
         /* A tx_id naming no transaction of this connection is ENOENT;
          * TRANSACTION_START inside one is EBUSY (no nesting). */
-        ctx->txn = xs_txn_find(ctx->conn, hdr->tx_id);
+        ctx->txn = store_txn_find(ctx->conn, hdr->tx_id);
         rc = ctx->txn ? handlers[hdr->type].fn(&r) : -ENOENT;
     } else {
         rc = handlers[hdr->type].fn(&r);
     }
-    if (rc == 0 && *reply_len > XS_PAYLOAD_MAX)
+    if (rc == 0 && *reply_len > XENSTORE_PAYLOAD_MAX)
         rc = -E2BIG;
     if (ctx->s->log_requests)
         mv_log(&ctx->s->cfg.log, MV_LOG_INFO, "xenstore: d%u type %u tx %u -> %s",
-               ctx->conn->domid, hdr->type, hdr->tx_id, rc ? xs_error_name(rc) : "ok");
+               ctx->conn->domid, hdr->type, hdr->tx_id, rc ? store_error_name(rc) : "ok");
     if (rc) {
-        const char *name = xs_error_name(rc);
+        const char *name = store_error_name(rc);
         size_t n = strlen(name) + 1;
 
         memcpy(reply, name, n);
         *reply_len = (uint32_t)n;
         return XS_ERROR;
     }
-    return (enum xs_type)hdr->type;
+    return (enum xsd_sockmsg_type)hdr->type;
 }

@@ -10,7 +10,7 @@
 
 static const char perm_letter[4] = { 'n', 'r', 'w', 'b' };
 
-int xs_perms_parse(const char *buf, size_t len, struct xs_perm *out, uint16_t *nr, uint16_t max)
+int store_perms_parse(const char *buf, size_t len, struct store_perm *out, uint16_t *nr, uint16_t max)
 {
     uint16_t count = 0;
     size_t i = 0;
@@ -24,10 +24,10 @@ int xs_perms_parse(const char *buf, size_t len, struct xs_perm *out, uint16_t *n
         if (n < 2 || n > 11)
             return -EINVAL;
         switch (s[0]) {
-        case 'n': perms = XS_PERM_NONE; break;
-        case 'r': perms = XS_PERM_READ; break;
-        case 'w': perms = XS_PERM_WRITE; break;
-        case 'b': perms = XS_PERM_READ | XS_PERM_WRITE; break;
+        case 'n': perms = STORE_PERM_NONE; break;
+        case 'r': perms = STORE_PERM_READ; break;
+        case 'w': perms = STORE_PERM_WRITE; break;
+        case 'b': perms = STORE_PERM_READ | STORE_PERM_WRITE; break;
         default: return -EINVAL;
         }
         for (size_t k = 1; k < n; k++) {
@@ -50,7 +50,7 @@ int xs_perms_parse(const char *buf, size_t len, struct xs_perm *out, uint16_t *n
     return 0;
 }
 
-size_t xs_perms_format(const struct xs_perm *p, uint16_t nr, char *buf, size_t cap)
+size_t store_perms_format(const struct store_perm *p, uint16_t nr, char *buf, size_t cap)
 {
     size_t off = 0;
 
@@ -60,7 +60,7 @@ size_t xs_perms_format(const struct xs_perm *p, uint16_t nr, char *buf, size_t c
         if (off >= cap)
             break;
         n = snprintf(buf + off, cap - off, "%c%u",
-                     perm_letter[p[i].perms & (XS_PERM_READ | XS_PERM_WRITE)], p[i].id);
+                     perm_letter[p[i].perms & (STORE_PERM_READ | STORE_PERM_WRITE)], p[i].id);
         if (n < 0 || (size_t)n + 1 > cap - off)
             break;
         off += (size_t)n + 1; /* keep the NUL */
@@ -70,31 +70,31 @@ size_t xs_perms_format(const struct xs_perm *p, uint16_t nr, char *buf, size_t c
 
 /* Whether an entry still names the domain it was written for: a domid
  * created again after the node was written does not inherit its rights. */
-static bool entry_is_live(const struct xs_store *s, uint32_t id, uint64_t node_gen)
+static bool entry_is_live(const struct store *s, uint32_t id, uint64_t node_gen)
 {
-    const struct xs_domain *d = id < XS_MAX_DOMID ? s->domains[id] : NULL;
+    const struct store_domain *d = id < STORE_MAX_DOMID ? s->domains[id] : NULL;
 
     return !d || d->birth_gen <= node_gen;
 }
 
-unsigned xs_perm_for_conn(const struct xs_ctx *ctx, const struct xs_perm *p, uint16_t nr,
+unsigned store_perm_for_conn(const struct store_ctx *ctx, const struct store_perm *p, uint16_t nr,
                           uint64_t node_gen)
 {
-    const struct xs_conn *c = ctx->conn;
-    const struct xs_domain *d = ctx->s->domains[c->domid];
-    uint32_t target = d ? d->target : XS_MAX_DOMID;
-    const unsigned all = XS_PERM_READ | XS_PERM_WRITE | XS_PERM_OWNER;
+    const struct store_conn *c = ctx->conn;
+    const struct store_domain *d = ctx->s->domains[c->domid];
+    uint32_t target = d ? d->target : STORE_MAX_DOMID;
+    const unsigned all = STORE_PERM_READ | STORE_PERM_WRITE | STORE_PERM_OWNER;
 
     if (c->privileged)
         return all;
-    if (p[0].id == c->domid || p[0].id == target || p[0].id == XS_DOMID_ANY)
+    if (p[0].id == c->domid || p[0].id == target || p[0].id == STORE_DOMID_ANY)
         return all;
     for (uint16_t i = 1; i < nr; i++) {
-        if (p[i].perms & XS_PERM_IGNORE)
+        if (p[i].perms & STORE_PERM_IGNORE)
             continue;
-        if ((p[i].id == c->domid || p[i].id == target || p[i].id == XS_DOMID_ANY) &&
+        if ((p[i].id == c->domid || p[i].id == target || p[i].id == STORE_DOMID_ANY) &&
             entry_is_live(ctx->s, p[i].id, node_gen))
-            return p[i].perms & (XS_PERM_READ | XS_PERM_WRITE);
+            return p[i].perms & (STORE_PERM_READ | STORE_PERM_WRITE);
     }
-    return p[0].perms & (XS_PERM_READ | XS_PERM_WRITE);
+    return p[0].perms & (STORE_PERM_READ | STORE_PERM_WRITE);
 }

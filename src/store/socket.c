@@ -11,7 +11,7 @@
  *     out_high bytes its requests are no longer read (a client that does
  *     not read its replies gets no more of them), and past out_max (watch
  *     events pile up there too) it is disconnected.
- * A message longer than XS_PAYLOAD_MAX disconnects its sender, as Xen's
+ * A message longer than XENSTORE_PAYLOAD_MAX disconnects its sender, as Xen's
  * xenstored does.
  *
  * Latency: after handling anything the thread polls without sleeping for
@@ -26,6 +26,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -41,16 +42,16 @@
 #define LISTEN_TAG ((void *)2)
 
 struct client {
-    struct xs_server *srv;
+    struct store_server *srv;
     struct client *next, *prev;
-    struct xs_conn *conn;
+    struct store_conn *conn;
     int fd;
     unsigned id;
     /* Hung up, broke the protocol or overflowed: set by any thread (under
      * out_lock), acted on by the server thread. */
     _Atomic bool gone;
     /* Input: messages, possibly in pieces (server thread only). */
-    struct xs_reader in;
+    struct store_reader in;
     /* Output (under out_lock). */
     struct mv_lock out_lock;
     uint8_t *out;
@@ -58,16 +59,16 @@ struct client {
     uint32_t interest;      /* the epoll events asked for */
 };
 
-struct xs_server {
-    struct xs_store *store;
-    struct xs_server_config cfg;
+struct store_server {
+    struct store *store;
+    struct store_server_config cfg;
     struct mv_listener listener;
     int epfd;
     struct client *clients;
     unsigned nr_clients, next_id;
 };
 
-void xs_server_config_default(struct xs_server_config *cfg)
+void store_server_config_default(struct store_server_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->max_clients = 1024;
@@ -139,7 +140,7 @@ static void flush_locked(struct client *cl)
 
 /* Queues one message (header and body in two pieces) and writes what
  * the socket takes; out_lock held. */
-static void send_locked(struct client *cl, const struct xs_msg_header *hdr, const void *body,
+static void send_locked(struct client *cl, const struct xsd_sockmsg *hdr, const void *body,
                         size_t body_len, const void *body2, size_t body2_len)
 {
     size_t need = sizeof(*hdr) + body_len + body2_len;
@@ -182,8 +183,8 @@ static void send_event(void *arg, const char *path, size_t path_len, const char 
                        size_t token_len)
 {
     struct client *cl = arg;
-    uint8_t body[XS_PAYLOAD_MAX + 2];
-    struct xs_msg_header hdr = { XS_WATCH_EVENT, 0, 0, (uint32_t)(path_len + token_len + 2) };
+    uint8_t body[XENSTORE_PAYLOAD_MAX + 2];
+    struct xsd_sockmsg hdr = { XS_WATCH_EVENT, 0, 0, (uint32_t)(path_len + token_len + 2) };
 
     if (path_len + token_len + 2 > sizeof(body))
         return;
@@ -196,16 +197,16 @@ static void send_event(void *arg, const char *path, size_t path_len, const char 
     lock_release(&cl->out_lock);
 }
 
-static void handle_request(struct client *cl, const struct xs_msg_header *req, const uint8_t *payload)
+static void handle_request(struct client *cl, const struct xsd_sockmsg *req, const uint8_t *payload)
 {
-    uint8_t reply[XS_PAYLOAD_MAX + 1];
-    struct xs_msg_header hdr = *req;
+    uint8_t reply[XENSTORE_PAYLOAD_MAX + 1];
+    struct xsd_sockmsg hdr = *req;
 
-    hdr.type = xs_conn_request(cl->conn, req, payload, reply, &hdr.len);
+    hdr.type = store_conn_request(cl->conn, req, payload, reply, &hdr.len);
     lock_acquire(&cl->out_lock);
     send_locked(cl, &hdr, reply, hdr.len, NULL, 0);
     lock_release(&cl->out_lock);
-    xs_conn_after_reply(cl->conn);
+    store_conn_after_reply(cl->conn);
 }
 
 /* Handles every whole message in the input buffer, unless the client's
@@ -215,11 +216,11 @@ static void handle_input(struct client *cl)
     uint32_t off = 0;
 
     while (!cl->gone) {
-        struct xs_msg_header hdr;
+        struct xsd_sockmsg hdr;
         const uint8_t *payload;
         uint32_t next = off;
         size_t backlog;
-        int rc = xs_reader_next(&cl->in, &next, &hdr, &payload);
+        int rc = store_reader_next(&cl->in, &next, &hdr, &payload);
 
         if (rc < 0) {
             lock_acquire(&cl->out_lock);
@@ -237,13 +238,13 @@ static void handle_input(struct client *cl)
         off = next;
     }
     if (off)
-        xs_reader_consume(&cl->in, off);
+        store_reader_consume(&cl->in, off);
 }
 
 static void read_input(struct client *cl)
 {
     size_t room;
-    uint8_t *space = xs_reader_space(&cl->in, &room);
+    uint8_t *space = store_reader_space(&cl->in, &room);
     ssize_t n;
 
     if (room == 0)
@@ -254,14 +255,14 @@ static void read_input(struct client *cl)
         return;
     }
     if (n > 0)
-        xs_reader_filled(&cl->in, (size_t)n);
+        store_reader_filled(&cl->in, (size_t)n);
     handle_input(cl);
 }
 
-static void client_close(struct xs_server *srv, struct client *cl)
+static void client_close(struct store_server *srv, struct client *cl)
 {
-    /* After xs_conn_close no event can reach the client. */
-    xs_conn_close(cl->conn);
+    /* After store_conn_close no event can reach the client. */
+    store_conn_close(cl->conn);
     epoll_ctl(srv->epfd, EPOLL_CTL_DEL, cl->fd, NULL);
     close(cl->fd);
     if (cl->prev)
@@ -277,11 +278,11 @@ static void client_close(struct xs_server *srv, struct client *cl)
     free(cl);
 }
 
-static void accept_clients(struct xs_server *srv)
+static void accept_clients(struct store_server *srv)
 {
     for (;;) {
         int fd = accept4(srv->listener.sock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        struct xs_event_sink sink;
+        struct store_event_sink sink;
         struct epoll_event ev;
         struct client *cl;
 
@@ -302,18 +303,18 @@ static void accept_clients(struct xs_server *srv)
         cl->fd = fd;
         cl->id = ++srv->next_id;
         lock_init(&cl->out_lock, LOCK_RANK_LEAF, "xenstore client output");
-        sink = (struct xs_event_sink){ send_event, cl };
+        sink = (struct store_event_sink){ send_event, cl };
         /* Socket clients are the control domain (dom0), as in Xen. */
         ev.events = cl->interest = EPOLLIN | EPOLLRDHUP;
         ev.data.ptr = cl;
-        if (xs_conn_open(srv->store, 0, true, &sink, &cl->conn)) {
+        if (store_conn_open(srv->store, 0, true, &sink, &cl->conn)) {
             lock_fini(&cl->out_lock);
             free(cl);
             close(fd);
             continue;
         }
         if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-            xs_conn_close(cl->conn);
+            store_conn_close(cl->conn);
             lock_fini(&cl->out_lock);
             free(cl);
             close(fd);
@@ -328,7 +329,7 @@ static void accept_clients(struct xs_server *srv)
     }
 }
 
-static void client_event(struct xs_server *srv, struct client *cl, uint32_t events)
+static void client_event(struct store_server *srv, struct client *cl, uint32_t events)
 {
     if (events & EPOLLOUT) {
         bool drained;
@@ -348,9 +349,9 @@ static void client_event(struct xs_server *srv, struct client *cl, uint32_t even
         client_close(srv, cl);
 }
 
-int xs_server_open(struct xs_store *s, const struct xs_server_config *cfg, struct xs_server **out)
+int store_server_open(struct store *s, const struct store_server_config *cfg, struct store_server **out)
 {
-    struct xs_server *srv = calloc(1, sizeof(*srv));
+    struct store_server *srv = calloc(1, sizeof(*srv));
     struct epoll_event ev = { .events = EPOLLIN };
     int rc;
 
@@ -382,7 +383,7 @@ int xs_server_open(struct xs_store *s, const struct xs_server_config *cfg, struc
     return 0;
 }
 
-void xs_server_run(struct xs_server *srv, int stop_fd)
+void store_server_run(struct store_server *srv, int stop_fd)
 {
     struct epoll_event ev = { .events = EPOLLIN, .data.ptr = STOP_TAG };
     struct epoll_event evs[EPOLL_BATCH];
@@ -396,10 +397,16 @@ void xs_server_run(struct xs_server *srv, int stop_fd)
     mv_log(&srv->cfg.log, MV_LOG_INFO, "serving xenstore on %s", srv->listener.path);
     for (;;) {
         bool polling = poll_ns && now_ns() < busy_until;
-        int n = epoll_wait(srv->epfd, evs, EPOLL_BATCH, polling ? 0 : -1);
+        int n;
 
+        n = epoll_wait(srv->epfd, evs, EPOLL_BATCH, polling ? 0 : -1);
         if (n < 0 && errno != EINTR)
             break;
+        /* Nothing yet: a client woken by our reply on this CPU runs
+         * first (and sends its next request); on a CPU of our own this
+         * returns at once. */
+        if (n == 0 && polling)
+            sched_yield();
         if (n <= 0)
             continue;
         for (int i = 0; i < n; i++) {
@@ -417,7 +424,7 @@ stop:
     epoll_ctl(srv->epfd, EPOLL_CTL_DEL, stop_fd, NULL);
 }
 
-void xs_server_close(struct xs_server *srv)
+void store_server_close(struct store_server *srv)
 {
     if (!srv)
         return;

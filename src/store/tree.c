@@ -10,7 +10,7 @@
 #include "store_internal.h"
 
 /* FNV-1a, 64 bits. */
-uint64_t xs_hash_path(const char *path, size_t len)
+uint64_t store_hash_path(const char *path, size_t len)
 {
     uint64_t h = UINT64_C(0xcbf29ce484222325);
 
@@ -21,7 +21,7 @@ uint64_t xs_hash_path(const char *path, size_t len)
     return h;
 }
 
-int xs_hash_init(struct xs_hash *h, size_t nbuckets)
+int store_hash_init(struct store_hash *h, size_t nbuckets)
 {
     h->buckets = calloc(nbuckets, sizeof(*h->buckets));
     h->nbuckets = nbuckets;
@@ -29,24 +29,24 @@ int xs_hash_init(struct xs_hash *h, size_t nbuckets)
     return h->buckets ? 0 : -ENOMEM;
 }
 
-void xs_hash_fini(struct xs_hash *h)
+void store_hash_fini(struct store_hash *h)
 {
     free(h->buckets);
     h->buckets = NULL;
     h->nbuckets = h->count = 0;
 }
 
-static int hash_grow(struct xs_hash *h)
+static int hash_grow(struct store_hash *h)
 {
     size_t n = h->nbuckets * 2;
-    struct xs_hentry **b = calloc(n, sizeof(*b));
+    struct store_hentry **b = calloc(n, sizeof(*b));
 
     if (!b)
         return -ENOMEM;
     for (size_t i = 0; i < h->nbuckets; i++) {
-        struct xs_hentry *e = h->buckets[i];
+        struct store_hentry *e = h->buckets[i];
         while (e) {
-            struct xs_hentry *next = e->next;
+            struct store_hentry *next = e->next;
             e->next = b[e->hash & (n - 1)];
             b[e->hash & (n - 1)] = e;
             e = next;
@@ -58,9 +58,9 @@ static int hash_grow(struct xs_hash *h)
     return 0;
 }
 
-int xs_hash_insert(struct xs_hash *h, struct xs_hentry *e)
+int store_hash_insert(struct store_hash *h, struct store_hentry *e)
 {
-    struct xs_hentry **slot;
+    struct store_hentry **slot;
 
     if (h->count >= h->nbuckets && hash_grow(h) && h->count >= 4 * h->nbuckets)
         return -ENOMEM; /* could not grow, and chains are getting long */
@@ -71,9 +71,9 @@ int xs_hash_insert(struct xs_hash *h, struct xs_hentry *e)
     return 0;
 }
 
-void xs_hash_remove(struct xs_hash *h, struct xs_hentry *e)
+void store_hash_remove(struct store_hash *h, struct store_hentry *e)
 {
-    for (struct xs_hentry **pp = &h->buckets[e->hash & (h->nbuckets - 1)]; *pp; pp = &(*pp)->next) {
+    for (struct store_hentry **pp = &h->buckets[e->hash & (h->nbuckets - 1)]; *pp; pp = &(*pp)->next) {
         if (*pp == e) {
             *pp = e->next;
             h->count--;
@@ -82,19 +82,19 @@ void xs_hash_remove(struct xs_hash *h, struct xs_hentry *e)
     }
 }
 
-struct xs_node *xs_tree_lookup(struct xs_store *s, const char *path, size_t len)
+struct store_node *store_tree_lookup(struct store *s, const char *path, size_t len)
 {
-    uint64_t hash = xs_hash_path(path, len);
+    uint64_t hash = store_hash_path(path, len);
 
-    for (struct xs_hentry *e = xs_hash_bucket(&s->nodes, hash); e; e = e->next) {
-        struct xs_node *n = (struct xs_node *)e;
+    for (struct store_hentry *e = store_hash_bucket(&s->nodes, hash); e; e = e->next) {
+        struct store_node *n = (struct store_node *)e;
         if (e->hash == hash && n->path_len == len && memcmp(n->path, path, len) == 0)
             return n;
     }
     return NULL;
 }
 
-const char *xs_basename(const char *path, size_t len, size_t *base_len)
+const char *store_basename(const char *path, size_t len, size_t *base_len)
 {
     const char *slash = memrchr(path, '/', len);
     const char *base = slash ? slash + 1 : path;
@@ -104,7 +104,7 @@ const char *xs_basename(const char *path, size_t len, size_t *base_len)
 }
 
 /* The length of the parent's path: "/a/b" -> 2, "/a" -> 1 ("/"). */
-size_t xs_parent_len(const char *path, size_t len)
+size_t store_parent_len(const char *path, size_t len)
 {
     const char *slash = memrchr(path, '/', len);
 
@@ -113,7 +113,7 @@ size_t xs_parent_len(const char *path, size_t len)
     return (size_t)(slash - path);
 }
 
-const char *xs_node_names(struct xs_node *n)
+const char *store_node_names(struct store_node *n)
 {
     uint32_t off = 0;
 
@@ -126,9 +126,9 @@ const char *xs_node_names(struct xs_node *n)
         n->names = grown;
         n->names_cap = n->children_bytes;
     }
-    for (struct xs_node *c = n->first_child; c; c = c->next_sibling) {
+    for (struct store_node *c = n->first_child; c; c = c->next_sibling) {
         size_t blen;
-        const char *base = xs_basename(c->path, c->path_len, &blen);
+        const char *base = store_basename(c->path, c->path_len, &blen);
 
         memcpy(n->names + off, base, blen);
         n->names[off + blen] = '\0';
@@ -139,7 +139,7 @@ const char *xs_node_names(struct xs_node *n)
 }
 
 /* Appends a new child's name to a built list (or drops the list). */
-static void names_append(struct xs_node *n, const char *base, size_t blen)
+static void names_append(struct store_node *n, const char *base, size_t blen)
 {
     uint32_t need = n->children_bytes + (uint32_t)blen + 1;
 
@@ -159,15 +159,15 @@ static void names_append(struct xs_node *n, const char *base, size_t blen)
     n->names[n->children_bytes + blen] = '\0';
 }
 
-static uint64_t node_bytes(const struct xs_node *n)
+static uint64_t node_bytes(const struct store_node *n)
 {
-    return n->path_len + n->value_len + n->nr_perms * sizeof(struct xs_perm) + sizeof(*n);
+    return n->path_len + n->value_len + n->nr_perms * sizeof(struct store_perm) + sizeof(*n);
 }
 
-int xs_tree_create(struct xs_store *s, const char *path, size_t len, struct xs_node *parent,
-                   const struct xs_perm *perms, uint16_t nr_perms, struct xs_node **out)
+int store_tree_create(struct store *s, const char *path, size_t len, struct store_node *parent,
+                   const struct store_perm *perms, uint16_t nr_perms, struct store_node **out)
 {
-    struct xs_node *n = calloc(1, sizeof(*n));
+    struct store_node *n = calloc(1, sizeof(*n));
     const char *base;
     size_t base_len;
 
@@ -184,10 +184,10 @@ int xs_tree_create(struct xs_store *s, const char *path, size_t len, struct xs_n
     memcpy(n->path, path, len);
     n->path[len] = '\0';
     n->path_len = (uint32_t)len;
-    n->h.hash = xs_hash_path(path, len);
+    n->h.hash = store_hash_path(path, len);
     memcpy(n->perms, perms, nr_perms * sizeof(*perms));
     n->nr_perms = nr_perms;
-    if (xs_hash_insert(&s->nodes, &n->h)) {
+    if (store_hash_insert(&s->nodes, &n->h)) {
         free(n->path);
         free(n->perms);
         free(n);
@@ -203,18 +203,18 @@ int xs_tree_create(struct xs_store *s, const char *path, size_t len, struct xs_n
             parent->first_child = n;
         parent->last_child = n;
         parent->nr_children++;
-        base = xs_basename(path, len, &base_len);
+        base = store_basename(path, len, &base_len);
         names_append(parent, base, base_len);
         parent->children_bytes += (uint32_t)base_len + 1;
         parent->generation = s->generation;
     }
-    xs_owned_adjust(s, perms[0].id, 1);
+    store_owned_adjust(s, perms[0].id, 1);
     s->bytes += node_bytes(n);
     *out = n;
     return 0;
 }
 
-int xs_node_set_value(struct xs_store *s, struct xs_node *n, const uint8_t *value, uint32_t len)
+int store_node_set_value(struct store *s, struct store_node *n, const uint8_t *value, uint32_t len)
 {
     uint8_t *copy = NULL;
 
@@ -233,16 +233,16 @@ int xs_node_set_value(struct xs_store *s, struct xs_node *n, const uint8_t *valu
     return 0;
 }
 
-int xs_node_set_perms(struct xs_store *s, struct xs_node *n, const struct xs_perm *perms,
+int store_node_set_perms(struct store *s, struct store_node *n, const struct store_perm *perms,
                       uint16_t nr)
 {
-    struct xs_perm *copy = malloc(nr * sizeof(*perms));
+    struct store_perm *copy = malloc(nr * sizeof(*perms));
 
     if (!copy)
         return -ENOMEM;
     memcpy(copy, perms, nr * sizeof(*perms));
-    xs_owned_adjust(s, n->perms[0].id, -1);
-    xs_owned_adjust(s, perms[0].id, 1);
+    store_owned_adjust(s, n->perms[0].id, -1);
+    store_owned_adjust(s, perms[0].id, 1);
     s->bytes += (uint64_t)nr * sizeof(*perms);
     s->bytes -= (uint64_t)n->nr_perms * sizeof(*perms);
     free(n->perms);
@@ -252,9 +252,9 @@ int xs_node_set_perms(struct xs_store *s, struct xs_node *n, const struct xs_per
     return 0;
 }
 
-static void node_unlink_free(struct xs_store *s, struct xs_node *n)
+static void node_unlink_free(struct store *s, struct store_node *n)
 {
-    struct xs_node *p = n->parent;
+    struct store_node *p = n->parent;
     size_t base_len;
 
     if (p) {
@@ -267,13 +267,13 @@ static void node_unlink_free(struct xs_store *s, struct xs_node *n)
         else
             p->last_child = n->prev_sibling;
         p->nr_children--;
-        xs_basename(n->path, n->path_len, &base_len);
+        store_basename(n->path, n->path_len, &base_len);
         p->children_bytes -= (uint32_t)base_len + 1;
         p->names_valid = false;
         p->generation = s->generation;
     }
-    xs_hash_remove(&s->nodes, &n->h);
-    xs_owned_adjust(s, n->perms[0].id, -1);
+    store_hash_remove(&s->nodes, &n->h);
+    store_owned_adjust(s, n->perms[0].id, -1);
     s->bytes -= node_bytes(n);
     free(n->path);
     free(n->value);
@@ -282,18 +282,18 @@ static void node_unlink_free(struct xs_store *s, struct xs_node *n)
     free(n);
 }
 
-void xs_tree_delete(struct xs_store *s, struct xs_node *n,
-                    void (*fn)(void *arg, struct xs_node *n), void *arg)
+void store_tree_delete(struct store *s, struct store_node *n,
+                    void (*fn)(void *arg, struct store_node *n), void *arg)
 {
     /* Post-order without recursion: always descend to the last child. */
-    struct xs_node *cur = n;
+    struct store_node *cur = n;
 
     ++s->generation;
     for (;;) {
         while (cur->last_child)
             cur = cur->last_child;
         {
-            struct xs_node *up = cur->parent;
+            struct store_node *up = cur->parent;
             bool done = cur == n;
 
             if (fn)
@@ -312,12 +312,12 @@ static bool valid_char(char c)
            c == '-' || c == '/' || c == '_' || c == '@';
 }
 
-int xs_canonical_path(const struct xs_conn *c, const char *in, size_t len, bool allow_special,
+int store_canonical_path(const struct store_conn *c, const char *in, size_t len, bool allow_special,
                       char *out, size_t *out_len)
 {
     size_t n = 0;
 
-    if (len == 0 || len > XS_PAYLOAD_MAX)
+    if (len == 0 || len > XENSTORE_PAYLOAD_MAX)
         return -EINVAL;
     if (in[0] == '@') {
         if (!allow_special)

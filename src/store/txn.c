@@ -17,26 +17,26 @@
 
 #define TXN_HASH_BUCKETS 16
 
-struct xs_txn *xs_txn_find(struct xs_conn *c, uint32_t id)
+struct store_txn *store_txn_find(struct store_conn *c, uint32_t id)
 {
-    for (struct xs_txn *t = c->txns; t; t = t->next)
+    for (struct store_txn *t = c->txns; t; t = t->next)
         if (t->id == id)
             return t;
     return NULL;
 }
 
-int xs_txn_start(struct xs_ctx *ctx, uint32_t *id)
+int store_txn_start(struct store_ctx *ctx, uint32_t *id)
 {
-    struct xs_store *s = ctx->s;
-    struct xs_conn *c = ctx->conn;
-    struct xs_domain *d = xs_domain_get(s, c->domid, false);
-    struct xs_txn *t;
+    struct store *s = ctx->s;
+    struct store_conn *c = ctx->conn;
+    struct store_domain *d = store_domain_get(s, c->domid, false);
+    struct store_txn *t;
 
     /* Xen 4.17: more than the quota open at once is ENOSPC. */
-    if (xs_conn_quota(c) && d && d->nr_transactions >= s->cfg.quota.transactions)
+    if (store_conn_quota(c) && d && d->nr_transactions >= s->cfg.quota.transactions)
         return -ENOSPC;
     t = calloc(1, sizeof(*t));
-    if (!t || xs_hash_init(&t->nodes, TXN_HASH_BUCKETS)) {
+    if (!t || store_hash_init(&t->nodes, TXN_HASH_BUCKETS)) {
         free(t);
         return -ENOMEM;
     }
@@ -44,7 +44,7 @@ int xs_txn_start(struct xs_ctx *ctx, uint32_t *id)
     do {
         if (++c->next_txid == 0)
             c->next_txid = 1;
-    } while (xs_txn_find(c, c->next_txid));
+    } while (store_txn_find(c, c->next_txid));
     t->id = c->next_txid;
     t->conn = c;
     t->next = c->txns;
@@ -57,7 +57,7 @@ int xs_txn_start(struct xs_ctx *ctx, uint32_t *id)
     return 0;
 }
 
-static void txnode_free(struct xs_txnode *n)
+static void txnode_free(struct store_txnode *n)
 {
     free(n->children);
     free(n->value);
@@ -66,31 +66,31 @@ static void txnode_free(struct xs_txnode *n)
     free(n);
 }
 
-void xs_txn_free(struct xs_store *s, struct xs_txn *t)
+void store_txn_free(struct store *s, struct store_txn *t)
 {
-    struct xs_domain *d = xs_domain_get(s, t->conn->domid, false);
+    struct store_domain *d = store_domain_get(s, t->conn->domid, false);
 
     while (t->first) {
-        struct xs_txnode *n = t->first;
+        struct store_txnode *n = t->first;
         t->first = n->next;
         txnode_free(n);
     }
     while (t->events) {
-        struct xs_pending_event *e = t->events;
+        struct store_pending_event *e = t->events;
         t->events = e->next;
         free(e);
     }
-    xs_hash_fini(&t->nodes);
+    store_hash_fini(&t->nodes);
     if (d && d->nr_transactions)
         d->nr_transactions--;
     s->nr_txns--;
     free(t);
 }
 
-static struct xs_txnode *txn_lookup(struct xs_txn *t, const char *path, size_t len, uint64_t hash)
+static struct store_txnode *txn_lookup(struct store_txn *t, const char *path, size_t len, uint64_t hash)
 {
-    for (struct xs_hentry *e = xs_hash_bucket(&t->nodes, hash); e; e = e->next) {
-        struct xs_txnode *n = (struct xs_txnode *)e;
+    for (struct store_hentry *e = store_hash_bucket(&t->nodes, hash); e; e = e->next) {
+        struct store_txnode *n = (struct store_txnode *)e;
         if (e->hash == hash && n->path_len == len && !memcmp(n->path, path, len))
             return n;
     }
@@ -98,13 +98,13 @@ static struct xs_txnode *txn_lookup(struct xs_txn *t, const char *path, size_t l
 }
 
 /* Copies the global node's children names into the view. */
-static int copy_children(struct xs_txnode *tn, struct xs_node *n)
+static int copy_children(struct store_txnode *tn, struct store_node *n)
 {
     const char *names;
 
     if (!n->nr_children)
         return 0;
-    names = xs_node_names(n);
+    names = store_node_names(n);
     tn->children = names ? malloc(n->children_bytes) : NULL;
     if (!tn->children)
         return -ENOMEM;
@@ -114,18 +114,18 @@ static int copy_children(struct xs_txnode *tn, struct xs_node *n)
     return 0;
 }
 
-int xs_txn_touch(struct xs_ctx *ctx, const char *path, size_t len, struct xs_txnode **out)
+int store_txn_touch(struct store_ctx *ctx, const char *path, size_t len, struct store_txnode **out)
 {
-    struct xs_txn *t = ctx->txn;
-    uint64_t hash = xs_hash_path(path, len);
-    struct xs_txnode *tn = txn_lookup(t, path, len, hash);
-    struct xs_node *n;
+    struct store_txn *t = ctx->txn;
+    uint64_t hash = store_hash_path(path, len);
+    struct store_txnode *tn = txn_lookup(t, path, len, hash);
+    struct store_node *n;
 
     if (tn) {
         *out = tn;
         return 0;
     }
-    if (xs_conn_quota(ctx->conn) && t->nr_nodes >= ctx->s->cfg.quota.transaction_nodes) {
+    if (store_conn_quota(ctx->conn) && t->nr_nodes >= ctx->s->cfg.quota.transaction_nodes) {
         t->failed = true;
         return -ENOSPC;
     }
@@ -134,8 +134,8 @@ int xs_txn_touch(struct xs_ctx *ctx, const char *path, size_t len, struct xs_txn
         goto nomem;
     tn->path_len = (uint32_t)len;
     tn->h.hash = hash;
-    n = xs_tree_lookup(ctx->s, path, len);
-    tn->recorded_gen = n ? n->generation : XS_NO_GENERATION;
+    n = store_tree_lookup(ctx->s, path, len);
+    tn->recorded_gen = n ? n->generation : STORE_NO_GENERATION;
     if (n) {
         tn->exists = true;
         if (n->value_len) {
@@ -151,7 +151,7 @@ int xs_txn_touch(struct xs_ctx *ctx, const char *path, size_t len, struct xs_txn
         memcpy(tn->perms, n->perms, n->nr_perms * sizeof(*n->perms));
         tn->nr_perms = n->nr_perms;
     }
-    if (xs_hash_insert(&t->nodes, &tn->h))
+    if (store_hash_insert(&t->nodes, &tn->h))
         goto nomem;
     if (t->last)
         t->last->next = tn;
@@ -168,9 +168,9 @@ nomem:
     return -ENOMEM;
 }
 
-int xs_txn_queue_event(struct xs_txn *t, const char *path, size_t len, bool exact)
+int store_txn_queue_event(struct store_txn *t, const char *path, size_t len, bool exact)
 {
-    struct xs_pending_event *e;
+    struct store_pending_event *e;
 
     /* One event per path; subtree matching wins over exact. */
     for (e = t->events; e; e = e->next) {
@@ -197,9 +197,9 @@ int xs_txn_queue_event(struct xs_txn *t, const char *path, size_t len, bool exac
     return 0;
 }
 
-static void unlink_txn(struct xs_conn *c, struct xs_txn *t)
+static void unlink_txn(struct store_conn *c, struct store_txn *t)
 {
-    for (struct xs_txn **pp = &c->txns; *pp; pp = &(*pp)->next) {
+    for (struct store_txn **pp = &c->txns; *pp; pp = &(*pp)->next) {
         if (*pp == t) {
             *pp = t->next;
             return;
@@ -209,24 +209,24 @@ static void unlink_txn(struct xs_conn *c, struct xs_txn *t)
 
 static int cmp_created(const void *a, const void *b)
 {
-    const struct xs_txnode *x = *(struct xs_txnode *const *)a, *y = *(struct xs_txnode *const *)b;
+    const struct store_txnode *x = *(struct store_txnode *const *)a, *y = *(struct store_txnode *const *)b;
 
     return x->created_seq < y->created_seq ? -1 : x->created_seq > y->created_seq;
 }
 
 /* Writes the transaction's changes into the tree (validated already). */
-static int apply(struct xs_store *s, struct xs_txn *t)
+static int apply(struct store *s, struct store_txn *t)
 {
-    struct xs_txnode **created;
+    struct store_txnode **created;
     uint32_t nr_created = 0;
     int rc = 0;
 
     /* What it removed goes first (whole subtrees: every global child was
      * in the view when it was removed, so nothing else goes with them). */
-    for (struct xs_txnode *n = t->first; n; n = n->next) {
-        struct xs_node *g;
-        if (n->was_deleted && (g = xs_tree_lookup(s, n->path, n->path_len)))
-            xs_tree_delete(s, g, NULL, NULL);
+    for (struct store_txnode *n = t->first; n; n = n->next) {
+        struct store_node *g;
+        if (n->was_deleted && (g = store_tree_lookup(s, n->path, n->path_len)))
+            store_tree_delete(s, g, NULL, NULL);
         if (n->exists && n->created_seq)
             nr_created++;
     }
@@ -234,15 +234,15 @@ static int apply(struct xs_store *s, struct xs_txn *t)
     if (nr_created && !created)
         return -ENOMEM;
     nr_created = 0;
-    for (struct xs_txnode *n = t->first; n; n = n->next) {
+    for (struct store_txnode *n = t->first; n; n = n->next) {
         if (!n->exists)
             continue;
         if (n->created_seq) {
             created[nr_created++] = n;
         } else if (n->modified) {
-            struct xs_node *g = xs_tree_lookup(s, n->path, n->path_len);
-            if (g && (xs_node_set_value(s, g, n->value, n->value_len) ||
-                      xs_node_set_perms(s, g, n->perms, n->nr_perms)))
+            struct store_node *g = store_tree_lookup(s, n->path, n->path_len);
+            if (g && (store_node_set_value(s, g, n->value, n->value_len) ||
+                      store_node_set_perms(s, g, n->perms, n->nr_perms)))
                 rc = -ENOMEM;
         }
     }
@@ -250,27 +250,27 @@ static int apply(struct xs_store *s, struct xs_txn *t)
     if (nr_created > 1)
         qsort(created, nr_created, sizeof(*created), cmp_created);
     for (uint32_t i = 0; i < nr_created; i++) {
-        struct xs_txnode *n = created[i];
-        struct xs_node *parent = xs_tree_lookup(s, n->path, xs_parent_len(n->path, n->path_len));
-        struct xs_node *g = xs_tree_lookup(s, n->path, n->path_len);
+        struct store_txnode *n = created[i];
+        struct store_node *parent = store_tree_lookup(s, n->path, store_parent_len(n->path, n->path_len));
+        struct store_node *g = store_tree_lookup(s, n->path, n->path_len);
 
-        if (!g && (!parent || xs_tree_create(s, n->path, n->path_len, parent, n->perms,
+        if (!g && (!parent || store_tree_create(s, n->path, n->path_len, parent, n->perms,
                                              n->nr_perms, &g))) {
             rc = -ENOMEM;
             continue;
         }
-        if (xs_node_set_value(s, g, n->value, n->value_len))
+        if (store_node_set_value(s, g, n->value, n->value_len))
             rc = -ENOMEM;
     }
     free(created);
     return rc;
 }
 
-int xs_txn_end(struct xs_ctx *ctx, bool commit)
+int store_txn_end(struct store_ctx *ctx, bool commit)
 {
-    struct xs_store *s = ctx->s;
-    struct xs_txn *t = ctx->txn;
-    struct xs_conn *c = ctx->conn;
+    struct store *s = ctx->s;
+    struct store_txn *t = ctx->txn;
+    struct store_conn *c = ctx->conn;
     int rc = 0;
 
     unlink_txn(c, t);
@@ -280,14 +280,14 @@ int xs_txn_end(struct xs_ctx *ctx, bool commit)
         rc = -ENOMEM;
         goto out;
     }
-    if (xs_conn_quota(c) && t->owned_delta > 0 &&
+    if (store_conn_quota(c) && t->owned_delta > 0 &&
         s->owned[c->domid] + (uint64_t)t->owned_delta > s->cfg.quota.nodes) {
         rc = -ENOSPC;
         goto out;
     }
-    for (struct xs_txnode *n = t->first; n; n = n->next) {
-        struct xs_node *g = xs_tree_lookup(s, n->path, n->path_len);
-        if ((g ? g->generation : XS_NO_GENERATION) != n->recorded_gen) {
+    for (struct store_txnode *n = t->first; n; n = n->next) {
+        struct store_node *g = store_tree_lookup(s, n->path, n->path_len);
+        if ((g ? g->generation : STORE_NO_GENERATION) != n->recorded_gen) {
             rc = -EAGAIN;
             goto out;
         }
@@ -296,10 +296,10 @@ int xs_txn_end(struct xs_ctx *ctx, bool commit)
     if (rc)
         mv_log(&s->cfg.log, MV_LOG_ERROR, "xenstore: transaction %u of d%u applied in part: %s",
                t->id, c->domid, mv_strerror(rc));
-    for (struct xs_pending_event *e = t->events; e; e = e->next)
-        xs_fire(s, e->path, e->path_len, e->exact);
+    for (struct store_pending_event *e = t->events; e; e = e->next)
+        store_fire(s, e->path, e->path_len, e->exact);
 out:
-    xs_txn_free(s, t);
+    store_txn_free(s, t);
     ctx->txn = NULL;
     return rc;
 }

@@ -9,14 +9,14 @@
 #include "store_internal.h"
 #include "view.h"
 
-int view_get(struct xs_ctx *ctx, const char *path, size_t len, struct xs_nodeview *v)
+int view_get(struct store_ctx *ctx, const char *path, size_t len, struct store_nodeview *v)
 {
     memset(v, 0, sizeof(*v));
     v->path = path;
     v->path_len = len;
     if (ctx->txn) {
-        struct xs_txnode *tn;
-        int rc = xs_txn_touch(ctx, path, len, &tn);
+        struct store_txnode *tn;
+        int rc = store_txn_touch(ctx, path, len, &tn);
 
         if (rc)
             return rc;
@@ -31,7 +31,7 @@ int view_get(struct xs_ctx *ctx, const char *path, size_t len, struct xs_nodevie
         v->children_bytes = tn->children_len;
         return 0;
     }
-    v->node = xs_tree_lookup(ctx->s, path, len);
+    v->node = store_tree_lookup(ctx->s, path, len);
     if (v->node) {
         v->exists = true;
         v->value = v->node->value;
@@ -45,42 +45,42 @@ int view_get(struct xs_ctx *ctx, const char *path, size_t len, struct xs_nodevie
     return 0;
 }
 
-unsigned view_perm(const struct xs_ctx *ctx, const struct xs_nodeview *v)
+unsigned view_perm(const struct store_ctx *ctx, const struct store_nodeview *v)
 {
-    return xs_perm_for_conn(ctx, v->perms, v->nr_perms, v->generation);
+    return store_perm_for_conn(ctx, v->perms, v->nr_perms, v->generation);
 }
 
-const char *view_names(const struct xs_nodeview *v)
+const char *view_names(const struct store_nodeview *v)
 {
     if (v->txnode)
         return v->txnode->children;
-    return v->node ? xs_node_names(v->node) : NULL;
+    return v->node ? store_node_names(v->node) : NULL;
 }
 
-void view_event(struct xs_ctx *ctx, const char *path, size_t len, bool exact)
+void view_event(struct store_ctx *ctx, const char *path, size_t len, bool exact)
 {
     if (ctx->txn)
-        (void)xs_txn_queue_event(ctx->txn, path, len, exact); /* failure fails the commit */
+        (void)store_txn_queue_event(ctx->txn, path, len, exact); /* failure fails the commit */
     else
-        xs_fire(ctx->s, path, len, exact);
+        store_fire(ctx->s, path, len, exact);
 }
 
-void view_event_old(struct xs_ctx *ctx, const char *path, size_t len,
-                    const struct xs_old_perms *old)
+void view_event_old(struct store_ctx *ctx, const char *path, size_t len,
+                    const struct store_old_perms *old)
 {
     /* A transaction's events fire at commit, on the state then. */
     if (ctx->txn)
-        (void)xs_txn_queue_event(ctx->txn, path, len, false);
+        (void)store_txn_queue_event(ctx->txn, path, len, false);
     else
-        xs_fire_old(ctx->s, path, len, false, old);
+        store_fire_old(ctx->s, path, len, false, old);
 }
 
-int view_set_value(struct xs_ctx *ctx, struct xs_nodeview *v, const uint8_t *value, uint32_t len)
+int view_set_value(struct store_ctx *ctx, struct store_nodeview *v, const uint8_t *value, uint32_t len)
 {
     uint8_t *copy = NULL;
 
     if (!v->txnode)
-        return xs_node_set_value(ctx->s, v->node, value, len);
+        return store_node_set_value(ctx->s, v->node, value, len);
     if (len) {
         copy = malloc(len);
         if (!copy) {
@@ -96,13 +96,13 @@ int view_set_value(struct xs_ctx *ctx, struct xs_nodeview *v, const uint8_t *val
     return 0;
 }
 
-int view_set_perms(struct xs_ctx *ctx, struct xs_nodeview *v, const struct xs_perm *perms,
+int view_set_perms(struct store_ctx *ctx, struct store_nodeview *v, const struct store_perm *perms,
                    uint16_t nr)
 {
-    struct xs_perm *copy;
+    struct store_perm *copy;
 
     if (!v->txnode)
-        return xs_node_set_perms(ctx->s, v->node, perms, nr);
+        return store_node_set_perms(ctx->s, v->node, perms, nr);
     copy = malloc(nr * sizeof(*perms));
     if (!copy) {
         ctx->txn->failed = true;
@@ -118,7 +118,7 @@ int view_set_perms(struct xs_ctx *ctx, struct xs_nodeview *v, const struct xs_pe
     return 0;
 }
 
-static int txnode_add_child(struct xs_txn *t, struct xs_txnode *parent, const char *name, size_t len)
+static int txnode_add_child(struct store_txn *t, struct store_txnode *parent, const char *name, size_t len)
 {
     uint32_t need = parent->children_len + (uint32_t)len + 1;
 
@@ -139,7 +139,7 @@ static int txnode_add_child(struct xs_txn *t, struct xs_txnode *parent, const ch
     return 0;
 }
 
-static void txnode_remove_child(struct xs_txnode *parent, const char *name, size_t len)
+static void txnode_remove_child(struct store_txnode *parent, const char *name, size_t len)
 {
     for (uint32_t off = 0; off < parent->children_len;) {
         size_t l = strlen(parent->children + off);
@@ -156,7 +156,7 @@ static void txnode_remove_child(struct xs_txnode *parent, const char *name, size
 }
 
 /* The last name in a transaction's child list. */
-static const char *txnode_last_child(const struct xs_txnode *tn, size_t *len)
+static const char *txnode_last_child(const struct store_txnode *tn, size_t *len)
 {
     uint32_t start = tn->children_len - 1; /* at the last NUL */
 
@@ -166,22 +166,22 @@ static const char *txnode_last_child(const struct xs_txnode *tn, size_t *len)
     return tn->children + start;
 }
 
-int view_create(struct xs_ctx *ctx, struct xs_nodeview *parent, const char *path, size_t len,
-                const struct xs_perm *perms, uint16_t nr, struct xs_nodeview *out)
+int view_create(struct store_ctx *ctx, struct store_nodeview *parent, const char *path, size_t len,
+                const struct store_perm *perms, uint16_t nr, struct store_nodeview *out)
 {
-    struct xs_txnode *tn;
+    struct store_txnode *tn;
     size_t blen;
-    const char *base = xs_basename(path, len, &blen);
+    const char *base = store_basename(path, len, &blen);
     int rc;
 
     if (!ctx->txn) {
-        struct xs_node *n;
-        rc = xs_tree_create(ctx->s, path, len, parent->node, perms, nr, &n);
+        struct store_node *n;
+        rc = store_tree_create(ctx->s, path, len, parent->node, perms, nr, &n);
         if (rc)
             return rc;
         return view_get(ctx, path, len, out);
     }
-    rc = xs_txn_touch(ctx, path, len, &tn);
+    rc = store_txn_touch(ctx, path, len, &tn);
     if (rc)
         return rc;
     free(tn->perms);
@@ -201,26 +201,26 @@ int view_create(struct xs_ctx *ctx, struct xs_nodeview *parent, const char *path
 }
 
 struct delete_walk {
-    struct xs_ctx *ctx;
+    struct store_ctx *ctx;
     const char *root;
     size_t root_len;
     int rc;
 };
 
-static void fire_deleted(void *arg, struct xs_node *n)
+static void fire_deleted(void *arg, struct store_node *n)
 {
     struct delete_walk *w = arg;
 
     /* Descendants fire exact watches; the root fires for its subtree. */
-    xs_fire(w->ctx->s, n->path, n->path_len, n->path_len != w->root_len);
+    store_fire(w->ctx->s, n->path, n->path_len, n->path_len != w->root_len);
 }
 
 /* Removes a path from a transaction's view, depth first. */
-static int txn_delete(struct xs_ctx *ctx, const char *path, size_t len, bool root)
+static int txn_delete(struct store_ctx *ctx, const char *path, size_t len, bool root)
 {
-    struct xs_txnode *tn;
-    char child[XS_PAYLOAD_MAX + 80];
-    int rc = xs_txn_touch(ctx, path, len, &tn);
+    struct store_txnode *tn;
+    char child[XENSTORE_PAYLOAD_MAX + 80];
+    int rc = store_txn_touch(ctx, path, len, &tn);
 
     if (rc)
         return rc;
@@ -251,24 +251,24 @@ static int txn_delete(struct xs_ctx *ctx, const char *path, size_t len, bool roo
     tn->value = NULL;
     tn->value_len = 0;
     {
-        struct xs_txnode *parent;
+        struct store_txnode *parent;
         size_t blen;
-        const char *base = xs_basename(path, len, &blen);
+        const char *base = store_basename(path, len, &blen);
 
-        rc = xs_txn_touch(ctx, path, xs_parent_len(path, len), &parent);
+        rc = store_txn_touch(ctx, path, store_parent_len(path, len), &parent);
         if (rc)
             return rc;
         txnode_remove_child(parent, base, blen);
     }
-    return xs_txn_queue_event(ctx->txn, path, len, !root);
+    return store_txn_queue_event(ctx->txn, path, len, !root);
 }
 
-int view_delete(struct xs_ctx *ctx, struct xs_nodeview *v)
+int view_delete(struct store_ctx *ctx, struct store_nodeview *v)
 {
     struct delete_walk w = { ctx, v->path, v->path_len, 0 };
 
     if (ctx->txn)
         return txn_delete(ctx, v->path, v->path_len, true);
-    xs_tree_delete(ctx->s, v->node, fire_deleted, &w);
+    store_tree_delete(ctx->s, v->node, fire_deleted, &w);
     return 0;
 }

@@ -21,13 +21,13 @@ static int depth_below(const char *path, size_t len, size_t base_len)
     return depth;
 }
 
-static struct xs_watch *find_watch(struct xs_store *s, const struct xs_conn *c, const char *path,
+static struct store_watch *find_watch(struct store *s, const struct store_conn *c, const char *path,
                                    size_t path_len, const char *token, size_t token_len)
 {
-    uint64_t hash = xs_hash_path(path, path_len);
+    uint64_t hash = store_hash_path(path, path_len);
 
-    for (struct xs_hentry *e = xs_hash_bucket(&s->watches, hash); e; e = e->next) {
-        struct xs_watch *w = (struct xs_watch *)e;
+    for (struct store_hentry *e = store_hash_bucket(&s->watches, hash); e; e = e->next) {
+        struct store_watch *w = (struct store_watch *)e;
         if (w->conn == c && w->path_len == path_len && !memcmp(w->path, path, path_len) &&
             w->token_len == token_len && !memcmp(w->token, token, token_len))
             return w;
@@ -35,9 +35,9 @@ static struct xs_watch *find_watch(struct xs_store *s, const struct xs_conn *c, 
     return NULL;
 }
 
-void xs_send_event(struct xs_watch *w, const char *path, size_t len)
+void store_send_event(struct store_watch *w, const char *path, size_t len)
 {
-    struct xs_conn *c = w->conn;
+    struct store_conn *c = w->conn;
 
     if (!c->sink.event || c->dead)
         return;
@@ -47,22 +47,22 @@ void xs_send_event(struct xs_watch *w, const char *path, size_t len)
         len -= w->strip;
     }
     /* An event that could not be sent in one message is dropped, as Xen does. */
-    if (len + w->token_len + 2 > XS_PAYLOAD_MAX)
+    if (len + w->token_len + 2 > XENSTORE_PAYLOAD_MAX)
         return;
     c->sink.event(c->sink.arg, path, len, w->token, w->token_len);
 }
 
-int xs_watch_add(struct xs_ctx *ctx, const char *path, size_t path_len, const char *token,
+int store_watch_add(struct store_ctx *ctx, const char *path, size_t path_len, const char *token,
                  size_t token_len, int depth, uint32_t strip)
 {
-    struct xs_store *s = ctx->s;
-    struct xs_conn *c = ctx->conn;
-    struct xs_domain *d = xs_domain_get(s, c->domid, false);
-    struct xs_watch *w;
+    struct store *s = ctx->s;
+    struct store_conn *c = ctx->conn;
+    struct store_domain *d = store_domain_get(s, c->domid, false);
+    struct store_watch *w;
 
     if (find_watch(s, c, path, path_len, token, token_len))
         return -EEXIST;
-    if (xs_conn_quota(c) && d && d->nr_watches >= s->cfg.quota.watches)
+    if (store_conn_quota(c) && d && d->nr_watches >= s->cfg.quota.watches)
         return -E2BIG; /* Xen 4.17 */
     w = calloc(1, sizeof(*w));
     if (!w)
@@ -80,8 +80,8 @@ int xs_watch_add(struct xs_ctx *ctx, const char *path, size_t path_len, const ch
     w->depth = depth;
     w->strip = strip;
     w->conn = c;
-    w->h.hash = xs_hash_path(path, path_len);
-    if (xs_hash_insert(&s->watches, &w->h))
+    w->h.hash = store_hash_path(path, path_len);
+    if (store_hash_insert(&s->watches, &w->h))
         goto nomem;
     w->conn_next = c->watches;
     c->watches = w;
@@ -97,11 +97,11 @@ nomem:
     return -ENOMEM;
 }
 
-static void watch_free(struct xs_store *s, struct xs_watch *w)
+static void watch_free(struct store *s, struct store_watch *w)
 {
-    struct xs_domain *d = xs_domain_get(s, w->conn->domid, false);
+    struct store_domain *d = store_domain_get(s, w->conn->domid, false);
 
-    xs_hash_remove(&s->watches, &w->h);
+    store_hash_remove(&s->watches, &w->h);
     if (d && d->nr_watches)
         d->nr_watches--;
     s->nr_watches--;
@@ -111,14 +111,14 @@ static void watch_free(struct xs_store *s, struct xs_watch *w)
     free(w);
 }
 
-int xs_watch_remove(struct xs_ctx *ctx, const char *path, size_t path_len, const char *token,
+int store_watch_remove(struct store_ctx *ctx, const char *path, size_t path_len, const char *token,
                     size_t token_len)
 {
-    struct xs_watch *w = find_watch(ctx->s, ctx->conn, path, path_len, token, token_len);
+    struct store_watch *w = find_watch(ctx->s, ctx->conn, path, path_len, token, token_len);
 
     if (!w)
         return -ENOENT;
-    for (struct xs_watch **pp = &ctx->conn->watches; *pp; pp = &(*pp)->conn_next) {
+    for (struct store_watch **pp = &ctx->conn->watches; *pp; pp = &(*pp)->conn_next) {
         if (*pp == w) {
             *pp = w->conn_next;
             break;
@@ -128,10 +128,10 @@ int xs_watch_remove(struct xs_ctx *ctx, const char *path, size_t path_len, const
     return 0;
 }
 
-void xs_watch_remove_all(struct xs_store *s, struct xs_conn *c)
+void store_watch_remove_all(struct store *s, struct store_conn *c)
 {
     while (c->watches) {
-        struct xs_watch *w = c->watches;
+        struct store_watch *w = c->watches;
         c->watches = w->conn_next;
         watch_free(s, w);
     }
@@ -140,43 +140,43 @@ void xs_watch_remove_all(struct xs_store *s, struct xs_conn *c)
 /* May the watcher see this change?  It must be able to read the node or
  * its parent (what is left of them after the change), or the node as it
  * was before a change of its permissions. */
-static bool may_see(struct xs_store *s, struct xs_watch *w, const char *path, size_t len,
-                    const struct xs_old_perms *old)
+static bool may_see(struct store *s, struct store_watch *w, const char *path, size_t len,
+                    const struct store_old_perms *old)
 {
-    struct xs_ctx ctx = { s, w->conn, NULL };
-    struct xs_node *n;
+    struct store_ctx ctx = { s, w->conn, NULL };
+    struct store_node *n;
 
     if (w->conn->privileged)
         return true;
-    if (old && (xs_perm_for_conn(&ctx, old->perms, old->nr, old->generation) & XS_PERM_READ))
+    if (old && (store_perm_for_conn(&ctx, old->perms, old->nr, old->generation) & STORE_PERM_READ))
         return true;
-    n = xs_tree_lookup(s, path, len);
-    if (n && (xs_perm_for_conn(&ctx, n->perms, n->nr_perms, n->generation) & XS_PERM_READ))
+    n = store_tree_lookup(s, path, len);
+    if (n && (store_perm_for_conn(&ctx, n->perms, n->nr_perms, n->generation) & STORE_PERM_READ))
         return true;
-    n = xs_tree_lookup(s, path, xs_parent_len(path, len));
-    return n && (xs_perm_for_conn(&ctx, n->perms, n->nr_perms, n->generation) & XS_PERM_READ);
+    n = store_tree_lookup(s, path, store_parent_len(path, len));
+    return n && (store_perm_for_conn(&ctx, n->perms, n->nr_perms, n->generation) & STORE_PERM_READ);
 }
 
 /* Watches on exactly `base` (a prefix of path, or path itself). */
-static void fire_at(struct xs_store *s, const char *path, size_t len, size_t base_len,
-                    const struct xs_old_perms *old)
+static void fire_at(struct store *s, const char *path, size_t len, size_t base_len,
+                    const struct store_old_perms *old)
 {
-    uint64_t hash = xs_hash_path(path, base_len);
+    uint64_t hash = store_hash_path(path, base_len);
 
-    for (struct xs_hentry *e = xs_hash_bucket(&s->watches, hash); e; e = e->next) {
-        struct xs_watch *w = (struct xs_watch *)e;
+    for (struct store_hentry *e = store_hash_bucket(&s->watches, hash); e; e = e->next) {
+        struct store_watch *w = (struct store_watch *)e;
 
         if (e->hash != hash || w->path_len != base_len || memcmp(w->path, path, base_len))
             continue;
         if (w->depth >= 0 && depth_below(path, len, base_len) > w->depth)
             continue;
         if (may_see(s, w, path, len, old))
-            xs_send_event(w, path, len);
+            store_send_event(w, path, len);
     }
 }
 
-void xs_fire_old(struct xs_store *s, const char *path, size_t len, bool exact,
-                 const struct xs_old_perms *old)
+void store_fire_old(struct store *s, const char *path, size_t len, bool exact,
+                 const struct store_old_perms *old)
 {
     if (s->nr_watches == 0)
         return;
@@ -191,9 +191,9 @@ void xs_fire_old(struct xs_store *s, const char *path, size_t len, bool exact,
         fire_at(s, path, len, 1, old);
 }
 
-void xs_fire(struct xs_store *s, const char *path, size_t len, bool exact)
+void store_fire(struct store *s, const char *path, size_t len, bool exact)
 {
-    xs_fire_old(s, path, len, exact, NULL);
+    store_fire_old(s, path, len, exact, NULL);
 }
 
 /*
@@ -202,11 +202,11 @@ void xs_fire(struct xs_store *s, const char *path, size_t len, bool exact)
  * "<name>/<domid>" directly.  Only those allowed to read the special node
  * are told.
  */
-void xs_fire_special(struct xs_store *s, const char *name, domid_t domid)
+void store_fire_special(struct store *s, const char *name, domid_t domid)
 {
     char full[48];
     size_t name_len = strlen(name);
-    struct xs_node *special = xs_tree_lookup(s, name, name_len);
+    struct store_node *special = store_tree_lookup(s, name, name_len);
     int full_len = snprintf(full, sizeof(full), "%s/%u", name, domid);
 
     if (s->nr_watches == 0)
@@ -214,22 +214,22 @@ void xs_fire_special(struct xs_store *s, const char *name, domid_t domid)
     for (int pass = 0; pass < 2; pass++) {
         const char *p = pass ? full : name;
         size_t plen = pass ? (size_t)full_len : name_len;
-        uint64_t hash = xs_hash_path(p, plen);
+        uint64_t hash = store_hash_path(p, plen);
 
-        for (struct xs_hentry *e = xs_hash_bucket(&s->watches, hash); e; e = e->next) {
-            struct xs_watch *w = (struct xs_watch *)e;
-            struct xs_ctx ctx = { s, w->conn, NULL };
+        for (struct store_hentry *e = store_hash_bucket(&s->watches, hash); e; e = e->next) {
+            struct store_watch *w = (struct store_watch *)e;
+            struct store_ctx ctx = { s, w->conn, NULL };
 
             if (e->hash != hash || w->path_len != plen || memcmp(w->path, p, plen))
                 continue;
             if (!w->conn->privileged &&
-                (!special || !(xs_perm_for_conn(&ctx, special->perms, special->nr_perms,
-                                                special->generation) & XS_PERM_READ)))
+                (!special || !(store_perm_for_conn(&ctx, special->perms, special->nr_perms,
+                                                special->generation) & STORE_PERM_READ)))
                 continue;
             if (pass == 0 && w->depth > 0)
-                xs_send_event(w, full, (size_t)full_len);
+                store_send_event(w, full, (size_t)full_len);
             else
-                xs_send_event(w, p, plen);
+                store_send_event(w, p, plen);
         }
     }
 }

@@ -62,7 +62,7 @@ static int stop_server(pid_t pid)
     return status;
 }
 
-static int xs_connect(void)
+static int store_connect(void)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     int s = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -112,7 +112,7 @@ static bool recv_all(int s, void *buf, size_t len, int timeout_ms)
 static size_t make_msg(uint8_t *out, uint32_t type, uint32_t req_id, uint32_t tx, const void *payload,
                        uint32_t len)
 {
-    struct xs_msg_header hdr = { type, req_id, tx, len };
+    struct xsd_sockmsg hdr = { type, req_id, tx, len };
 
     memcpy(out, &hdr, sizeof(hdr));
     memcpy(out + sizeof(hdr), payload, len);
@@ -120,10 +120,10 @@ static size_t make_msg(uint8_t *out, uint32_t type, uint32_t req_id, uint32_t tx
 }
 
 /* One message back (skipping watch events unless wanted). */
-static bool get_msg(int s, struct xs_msg_header *hdr, char *payload, bool events, int timeout_ms)
+static bool get_msg(int s, struct xsd_sockmsg *hdr, char *payload, bool events, int timeout_ms)
 {
     for (;;) {
-        if (!recv_all(s, hdr, sizeof(*hdr), timeout_ms) || hdr->len > XS_PAYLOAD_MAX ||
+        if (!recv_all(s, hdr, sizeof(*hdr), timeout_ms) || hdr->len > XENSTORE_PAYLOAD_MAX ||
             !recv_all(s, payload, hdr->len, timeout_ms))
             return false;
         payload[hdr->len] = '\0';
@@ -136,8 +136,8 @@ static bool get_msg(int s, struct xs_msg_header *hdr, char *payload, bool events
 static int call(int s, uint32_t type, uint32_t req_id, uint32_t tx, const void *payload, uint32_t len,
                 char *reply)
 {
-    uint8_t msg[XS_HEADER_BYTES + XS_PAYLOAD_MAX];
-    struct xs_msg_header hdr;
+    uint8_t msg[STORE_HEADER_BYTES + XENSTORE_PAYLOAD_MAX];
+    struct xsd_sockmsg hdr;
     size_t n = make_msg(msg, type, req_id, tx, payload, len);
 
     if (!send_all(s, msg, n) || !get_msg(s, &hdr, reply, false, 5000))
@@ -171,8 +171,8 @@ static bool is_closed(int s, int timeout_ms)
 /* A good client still gets its answers. */
 static bool good_client_works(void)
 {
-    char reply[XS_PAYLOAD_MAX + 1];
-    int s = xs_connect();
+    char reply[XENSTORE_PAYLOAD_MAX + 1];
+    int s = store_connect();
     bool ok = s >= 0 && call(s, XS_WRITE, 1, 0, "/ok\0yes", 7, reply) == XS_WRITE &&
               call(s, XS_READ, 2, 0, "/ok", 4, reply) == XS_READ && !strcmp(reply, "yes");
 
@@ -184,9 +184,9 @@ static bool good_client_works(void)
 static void test_fragments_and_ids(void)
 {
     uint8_t msg[256];
-    char reply[XS_PAYLOAD_MAX + 1];
-    struct xs_msg_header hdr;
-    int s = xs_connect();
+    char reply[XENSTORE_PAYLOAD_MAX + 1];
+    struct xsd_sockmsg hdr;
+    int s = store_connect();
     size_t n;
 
     REQUIRE(s >= 0);
@@ -232,11 +232,11 @@ static void test_many_clients(void)
 {
     enum { N = 300 };
     static int s[N];
-    char reply[XS_PAYLOAD_MAX + 1], payload[64];
+    char reply[XENSTORE_PAYLOAD_MAX + 1], payload[64];
     unsigned ok = 0;
 
     for (int i = 0; i < N; i++)
-        s[i] = xs_connect();
+        s[i] = store_connect();
     for (int i = 0; i < N; i++) {
         int n = snprintf(payload, sizeof(payload), "/many/c%d%c%d", i, 0, i);
         if (s[i] >= 0 && call(s[i], XS_WRITE, (uint32_t)i, 0, payload, (uint32_t)n, reply) == XS_WRITE)
@@ -258,8 +258,8 @@ static void test_many_clients(void)
 
 static void test_oversized_message(void)
 {
-    struct xs_msg_header hdr = { XS_WRITE, 1, 0, XS_PAYLOAD_MAX + 1 };
-    int s = xs_connect();
+    struct xsd_sockmsg hdr = { XS_WRITE, 1, 0, XENSTORE_PAYLOAD_MAX + 1 };
+    int s = store_connect();
 
     REQUIRE(s >= 0);
     CHECK(send_all(s, &hdr, sizeof(hdr)));
@@ -270,8 +270,8 @@ static void test_oversized_message(void)
 
 static void test_half_message(void)
 {
-    struct xs_msg_header hdr = { XS_WRITE, 1, 0, 100 };
-    int s = xs_connect();
+    struct xsd_sockmsg hdr = { XS_WRITE, 1, 0, 100 };
+    int s = store_connect();
     struct timespec t0, t1;
 
     REQUIRE(s >= 0);
@@ -293,10 +293,10 @@ static void test_half_message(void)
 static void test_client_not_reading(void)
 {
     static char value[3000];
-    static uint8_t msg[XS_HEADER_BYTES + XS_PAYLOAD_MAX];
-    char reply[XS_PAYLOAD_MAX + 1];
-    struct xs_msg_header hdr;
-    int s = xs_connect(), sent = 0, got = 0;
+    static uint8_t msg[STORE_HEADER_BYTES + XENSTORE_PAYLOAD_MAX];
+    char reply[XENSTORE_PAYLOAD_MAX + 1];
+    struct xsd_sockmsg hdr;
+    int s = store_connect(), sent = 0, got = 0;
     size_t n;
     int fl;
 
@@ -304,7 +304,7 @@ static void test_client_not_reading(void)
     memset(value, 'v', sizeof(value));
     n = make_msg(msg, XS_WRITE, 0, 0, "/slow\0", 6);
     memcpy(msg + n, value, sizeof(value));
-    ((struct xs_msg_header *)msg)->len += sizeof(value);
+    ((struct xsd_sockmsg *)msg)->len += sizeof(value);
     CHECK(send_all(s, msg, n + sizeof(value)));
     CHECK(get_msg(s, &hdr, reply, false, 5000));
     /* Non-blocking sends until the socket takes no more. */
@@ -312,7 +312,7 @@ static void test_client_not_reading(void)
     fcntl(s, F_SETFL, fl | O_NONBLOCK);
     n = make_msg(msg, XS_READ, 0, 0, "/slow", 6);
     for (int i = 0; i < 100000; i++) {
-        ((struct xs_msg_header *)msg)->req_id = (uint32_t)i;
+        ((struct xsd_sockmsg *)msg)->req_id = (uint32_t)i;
         if (send(s, msg, n, MSG_NOSIGNAL) != (ssize_t)n)
             break;
         sent++;
@@ -337,10 +337,10 @@ static void test_client_not_reading(void)
  * its unread output passes the limit, and everyone else carries on. */
 static void test_event_flood(void)
 {
-    static char payload[XS_PAYLOAD_MAX];
-    char reply[XS_PAYLOAD_MAX + 1];
-    struct xs_msg_header hdr;
-    int watcher = xs_connect(), writer = xs_connect();
+    static char payload[XENSTORE_PAYLOAD_MAX];
+    char reply[XENSTORE_PAYLOAD_MAX + 1];
+    struct xsd_sockmsg hdr;
+    int watcher = store_connect(), writer = store_connect();
     unsigned written = 0;
     struct timespec t0, t1;
     double secs;
@@ -440,11 +440,11 @@ int main(int argc, char **argv)
             TEST_ENTRY(test_client_not_reading), TEST_ENTRY(test_event_flood),
             TEST_ENTRY(test_second_instance), TEST_ENTRY(test_bad_command_lines),
         };
-        failed = (unsigned)harness_run("xs_socket", tests, ARRAY_SIZE(tests));
+        failed = (unsigned)harness_run("store_socket", tests, ARRAY_SIZE(tests));
     }
     /* SIGTERM with a client connected: a clean stop, the socket removed. */
     {
-        int s = xs_connect();
+        int s = store_connect();
         struct stat st;
 
         status = stop_server(pid);

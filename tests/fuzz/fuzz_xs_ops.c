@@ -28,7 +28,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct fconn {
-    struct xs_conn *c;
+    struct store_conn *c;
     domid_t domid;
     bool priv;
     uint32_t tx[TXNS];
@@ -39,16 +39,16 @@ static void on_event(void *arg, const char *path, size_t path_len, const char *t
 {
     (void)arg;
     (void)token;
-    if (path_len == 0 || path_len + token_len + 2 > XS_PAYLOAD_MAX)
+    if (path_len == 0 || path_len + token_len + 2 > XENSTORE_PAYLOAD_MAX)
         abort();
     (void)path;
 }
 
-static const struct xs_event_sink sink = { on_event, NULL };
+static const struct store_event_sink sink = { on_event, NULL };
 
 static void check_rc(int rc)
 {
-    if (rc > 0 || (rc < 0 && xs_error_from_name(xs_error_name(rc), 16) != rc))
+    if (rc > 0 || (rc < 0 && store_error_from_name(store_error_name(rc), 16) != rc))
         abort();
 }
 
@@ -64,20 +64,20 @@ static void make_path(uint8_t sel, char *out, size_t cap)
         n += (size_t)snprintf(out + n, cap - n, "%s%c", n ? "/" : "", names[(sel >> (4 + i)) & 3]);
 }
 
-static void open_conn(struct xs_store *s, struct fconn *f)
+static void open_conn(struct store *s, struct fconn *f)
 {
     memset(f->tx, 0, sizeof(f->tx));
     f->c = NULL;
-    if (xs_conn_open(s, f->domid, f->priv, &sink, &f->c))
+    if (store_conn_open(s, f->domid, f->priv, &sink, &f->c))
         f->c = NULL; /* not introduced (yet) */
 }
 
-static void run_op(struct xs_store *s, struct fconn *conns, const uint8_t *op)
+static void run_op(struct store *s, struct fconn *conns, const uint8_t *op)
 {
     struct fconn *f = &conns[op[1] % CONNS];
     uint8_t arg = op[3];
     uint32_t tx = arg & 0x80 ? f->tx[arg & 1] : 0;
-    char path[64], buf[XS_PAYLOAD_MAX + 1], perms[32];
+    char path[64], buf[XENSTORE_PAYLOAD_MAX + 1], perms[32];
     static char big[3000];
     size_t len;
     int rc = 0;
@@ -91,84 +91,84 @@ static void run_op(struct xs_store *s, struct fconn *conns, const uint8_t *op)
     switch (op[0] % 20) {
     case 0:
         memset(buf, 'a' + (arg & 15), sizeof(buf));
-        rc = xs_write(f->c, tx, path, buf, arg & 0x3f);
+        rc = store_write(f->c, tx, path, buf, arg & 0x3f);
         break;
     case 1:
-        rc = xs_read(f->c, tx, path, buf, sizeof(buf), &len);
+        rc = store_read(f->c, tx, path, buf, sizeof(buf), &len);
         break;
     case 2:
-        rc = xs_mkdir(f->c, tx, path);
+        rc = store_mkdir(f->c, tx, path);
         break;
     case 3:
-        rc = xs_rm(f->c, tx, path);
+        rc = store_rm(f->c, tx, path);
         break;
     case 4:
-        rc = xs_directory(f->c, tx, path, buf, sizeof(buf), &len);
+        rc = store_directory(f->c, tx, path, buf, sizeof(buf), &len);
         break;
     case 5:
-        rc = xs_get_perms(f->c, tx, path, buf, sizeof(buf), &len);
+        rc = store_get_perms(f->c, tx, path, buf, sizeof(buf), &len);
         break;
     case 6: {
         static const char letters[] = "nrwb";
         int n = snprintf(perms, sizeof(perms), "%c%u", letters[arg & 3], (arg >> 2) & 3);
         n += 1 + snprintf(perms + n + 1, sizeof(perms) - (size_t)n - 1, "%c%u",
                           letters[(arg >> 4) & 3], (arg >> 6) & 1 ? 1u : 0x7FF5u);
-        rc = xs_set_perms(f->c, tx, path, perms, (size_t)n + 1);
+        rc = store_set_perms(f->c, tx, path, perms, (size_t)n + 1);
         break;
     }
     case 7:
         snprintf(perms, sizeof(perms), "t%u", arg & 3);
-        rc = xs_watch(f->c, arg & 4 ? "@releaseDomain" : path, perms);
+        rc = store_watch(f->c, arg & 4 ? "@releaseDomain" : path, perms);
         break;
     case 8:
         snprintf(perms, sizeof(perms), "t%u", arg & 3);
-        rc = xs_unwatch(f->c, arg & 4 ? "@releaseDomain" : path, perms);
+        rc = store_unwatch(f->c, arg & 4 ? "@releaseDomain" : path, perms);
         break;
     case 9:
-        rc = xs_transaction_start(f->c, &f->tx[arg & 1]);
+        rc = store_transaction_start(f->c, &f->tx[arg & 1]);
         break;
     case 10:
-        rc = xs_transaction_end(f->c, f->tx[arg & 1], arg & 2);
+        rc = store_transaction_end(f->c, f->tx[arg & 1], arg & 2);
         f->tx[arg & 1] = 0;
         break;
     case 11:
-        rc = xs_introduce(conns[0].c, (domid_t)(1 + arg % 3));
+        rc = store_introduce(conns[0].c, (domid_t)(1 + arg % 3));
         break;
     case 12:
-        rc = xs_release(conns[0].c, (domid_t)(1 + arg % 3));
+        rc = store_release(conns[0].c, (domid_t)(1 + arg % 3));
         break;
     case 13:
-        xs_domain_gone(s, (domid_t)(1 + arg % 3));
+        store_domain_gone(s, (domid_t)(1 + arg % 3));
         break;
     case 14:
         if (!f->priv) {
-            xs_conn_close(f->c);
+            store_conn_close(f->c);
             open_conn(s, f);
         }
         break;
     case 15: {
         char payload[80];
         int n = snprintf(payload, sizeof(payload), "%s%c%u", path, 0, arg * 3u);
-        struct xs_msg_header hdr = { XS_DIRECTORY_PART, 1, tx, (uint32_t)n + 1 };
+        struct xsd_sockmsg hdr = { XS_DIRECTORY_PART, 1, tx, (uint32_t)n + 1 };
         uint32_t rlen;
-        enum xs_type t = xs_conn_request(f->c, &hdr, (const uint8_t *)payload, (uint8_t *)buf, &rlen);
-        if (rlen > XS_PAYLOAD_MAX || (t != XS_ERROR && t != XS_DIRECTORY_PART))
+        enum xsd_sockmsg_type t = store_conn_request(f->c, &hdr, (const uint8_t *)payload, (uint8_t *)buf, &rlen);
+        if (rlen > XENSTORE_PAYLOAD_MAX || (t != XS_ERROR && t != XS_DIRECTORY_PART))
             abort();
         break;
     }
     case 16: {
-        struct xs_msg_header hdr = { XS_RESET_WATCHES, 0, 0, 1 };
+        struct xsd_sockmsg hdr = { XS_RESET_WATCHES, 0, 0, 1 };
         uint32_t rlen;
-        if (xs_conn_request(f->c, &hdr, (const uint8_t *)"", (uint8_t *)buf, &rlen) == XS_RESET_WATCHES)
+        if (store_conn_request(f->c, &hdr, (const uint8_t *)"", (uint8_t *)buf, &rlen) == XS_RESET_WATCHES)
             memset(f->tx, 0, sizeof(f->tx));
         break;
     }
     case 17: {
         static const char *const cmds[] = { "check", "memreport", "quota\0nodes\0" "12", "quota\0" "1" };
         static const uint32_t lens[] = { 6, 10, 15, 8 };
-        struct xs_msg_header hdr = { XS_CONTROL, 0, 0, lens[arg & 3] };
+        struct xsd_sockmsg hdr = { XS_CONTROL, 0, 0, lens[arg & 3] };
         uint32_t rlen;
-        enum xs_type t = xs_conn_request(f->c, &hdr, (const uint8_t *)cmds[arg & 3], (uint8_t *)buf, &rlen);
+        enum xsd_sockmsg_type t = store_conn_request(f->c, &hdr, (const uint8_t *)cmds[arg & 3], (uint8_t *)buf, &rlen);
         if ((arg & 3) == 0 && t == XS_CONTROL && strcmp(buf, "OK"))
             abort(); /* the store's own check disagrees */
         break;
@@ -176,14 +176,14 @@ static void run_op(struct xs_store *s, struct fconn *conns, const uint8_t *op)
     case 18: {
         char payload[16];
         int n = snprintf(payload, sizeof(payload), "%u%c%u", 1 + arg % 3, 0, 1 + (arg >> 2) % 3);
-        struct xs_msg_header hdr = { XS_SET_TARGET, 0, 0, (uint32_t)n + 1 };
+        struct xsd_sockmsg hdr = { XS_SET_TARGET, 0, 0, (uint32_t)n + 1 };
         uint32_t rlen;
-        xs_conn_request(f->c, &hdr, (const uint8_t *)payload, (uint8_t *)buf, &rlen);
+        store_conn_request(f->c, &hdr, (const uint8_t *)payload, (uint8_t *)buf, &rlen);
         break;
     }
     default:
         memset(big, 'z', sizeof(big));
-        rc = xs_write(f->c, tx, path, big, 100 + (size_t)arg * 11);
+        rc = store_write(f->c, tx, path, big, 100 + (size_t)arg * 11);
         break;
     }
     check_rc(rc);
@@ -191,17 +191,17 @@ static void run_op(struct xs_store *s, struct fconn *conns, const uint8_t *op)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct xs_store_config cfg;
+    struct store_config cfg;
     struct fconn conns[CONNS] = {
         { NULL, 0, true, { 0 } }, { NULL, 0, true, { 0 } }, { NULL, 1, false, { 0 } },
         { NULL, 2, false, { 0 } }, { NULL, 3, false, { 0 } },
     };
-    struct xs_store *s;
+    struct store *s;
 
-    xs_store_config_default(&cfg);
+    store_config_default(&cfg);
     cfg.log.level = MV_LOG_ERROR;
-    cfg.quota = (struct xs_quota){ 16, 4, 2, 64, 256, 3, 48 };
-    if (xs_store_create(&cfg, &s))
+    cfg.quota = (struct store_quota){ 16, 4, 2, 64, 256, 3, 48 };
+    if (store_create(&cfg, &s))
         abort();
     for (unsigned i = 0; i < 2; i++)
         open_conn(s, &conns[i]);
@@ -210,17 +210,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char home[32], perm[8];
         snprintf(home, sizeof(home), "/local/domain/%u", d);
         snprintf(perm, sizeof(perm), "n%u", d);
-        if (xs_introduce(conns[0].c, d) || xs_mkdir(conns[0].c, 0, home) ||
-            xs_set_perms(conns[0].c, 0, home, perm, strlen(perm) + 1))
+        if (store_introduce(conns[0].c, d) || store_mkdir(conns[0].c, 0, home) ||
+            store_set_perms(conns[0].c, 0, home, perm, strlen(perm) + 1))
             abort();
     }
     for (unsigned i = 2; i < CONNS; i++)
         open_conn(s, &conns[i]);
     for (size_t off = 0; off + 4 <= size && off < 4 * 512; off += 4) {
         run_op(s, conns, data + off);
-        if (xs_store_check(s, stderr))
+        if (store_check(s, stderr))
             abort();
     }
-    xs_store_destroy(s);
+    store_destroy(s);
     return 0;
 }

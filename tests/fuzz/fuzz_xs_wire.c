@@ -8,7 +8,7 @@
  * may deliver it); the rest goes through the decoder the socket server
  * uses, and each whole message to the store.  Every reply must echo the
  * request's type or be an error with one of Xen's names, and fit in
- * XS_PAYLOAD_MAX; a message over the limit must be refused at the
+ * XENSTORE_PAYLOAD_MAX; a message over the limit must be refused at the
  * decoder.  Afterwards the store's checker must pass; anything else
  * aborts.
  */
@@ -21,15 +21,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_reply(const struct xs_msg_header *req, enum xs_type type, const uint8_t *reply,
+static void check_reply(const struct xsd_sockmsg *req, enum xsd_sockmsg_type type, const uint8_t *reply,
                         uint32_t len)
 {
-    if (len > XS_PAYLOAD_MAX)
+    if (len > XENSTORE_PAYLOAD_MAX)
         abort();
     if (type == XS_ERROR) {
         /* "<NAME>\0", a name of Xen's table. */
         if (len < 2 || reply[len - 1] != '\0' ||
-            strcmp(xs_error_name(xs_error_from_name((const char *)reply, len)), (const char *)reply))
+            strcmp(store_error_name(store_error_from_name((const char *)reply, len)), (const char *)reply))
             abort();
     } else if (type != req->type) {
         abort();
@@ -42,30 +42,30 @@ static void on_event(void *arg, const char *path, size_t path_len, const char *t
 {
     (void)arg;
     (void)token;
-    if (path_len == 0 || path_len + token_len + 2 > XS_PAYLOAD_MAX || memchr(path, '\0', path_len))
+    if (path_len == 0 || path_len + token_len + 2 > XENSTORE_PAYLOAD_MAX || memchr(path, '\0', path_len))
         abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct xs_reader in;
-    struct xs_event_sink sink = { on_event, NULL };
-    struct xs_store_config cfg;
-    struct xs_conn *dom0, *guest, *c;
-    struct xs_store *s;
+    static struct store_reader in;
+    struct store_event_sink sink = { on_event, NULL };
+    struct store_config cfg;
+    struct store_conn *dom0, *guest, *c;
+    struct store *s;
     uint64_t rng;
     size_t pos = 1;
 
     if (size < 1)
         return 0;
-    xs_store_config_default(&cfg);
+    store_config_default(&cfg);
     cfg.log.level = MV_LOG_ERROR;
-    if (xs_store_create(&cfg, &s))
+    if (store_create(&cfg, &s))
         abort();
-    if (xs_conn_open(s, 0, true, &sink, &dom0) || xs_introduce(dom0, 1) ||
-        xs_write(dom0, 0, "/local/domain/1/name", "g", 1) ||
-        xs_set_perms(dom0, 0, "/local/domain/1", "n1", 3) ||
-        xs_conn_open(s, 1, false, &sink, &guest))
+    if (store_conn_open(s, 0, true, &sink, &dom0) || store_introduce(dom0, 1) ||
+        store_write(dom0, 0, "/local/domain/1/name", "g", 1) ||
+        store_set_perms(dom0, 0, "/local/domain/1", "n1", 3) ||
+        store_conn_open(s, 1, false, &sink, &guest))
         abort();
     c = data[0] & 1 ? guest : dom0;
     rng = data[0] | 0x100;
@@ -73,8 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     while (pos < size) {
         size_t room, piece;
-        uint8_t *space = xs_reader_space(&in, &room);
-        struct xs_msg_header hdr;
+        uint8_t *space = store_reader_space(&in, &room);
+        struct xsd_sockmsg hdr;
         const uint8_t *payload;
         uint32_t off = 0;
         int rc;
@@ -85,29 +85,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         piece = piece < size - pos ? piece : size - pos;
         piece = piece < room ? piece : room;
         memcpy(space, data + pos, piece);
-        xs_reader_filled(&in, piece);
+        store_reader_filled(&in, piece);
         pos += piece;
-        while ((rc = xs_reader_next(&in, &off, &hdr, &payload)) == 1) {
-            uint8_t reply[XS_PAYLOAD_MAX + 1];
+        while ((rc = store_reader_next(&in, &off, &hdr, &payload)) == 1) {
+            uint8_t reply[XENSTORE_PAYLOAD_MAX + 1];
             uint32_t len;
-            enum xs_type type = xs_conn_request(c, &hdr, payload, reply, &len);
+            enum xsd_sockmsg_type type = store_conn_request(c, &hdr, payload, reply, &len);
 
             check_reply(&hdr, type, reply, len);
             if (type != XS_ERROR)
-                xs_conn_after_reply(c);
+                store_conn_after_reply(c);
         }
         if (rc < 0) {
             /* Refused at the decoder: the header said more than 4096. */
             uint32_t claimed;
             memcpy(&claimed, in.buf + off + 12, sizeof(claimed));
-            if (claimed <= XS_PAYLOAD_MAX)
+            if (claimed <= XENSTORE_PAYLOAD_MAX)
                 abort();
             break; /* the server drops such a client */
         }
-        xs_reader_consume(&in, off);
+        store_reader_consume(&in, off);
     }
-    if (xs_store_check(s, stderr))
+    if (store_check(s, stderr))
         abort();
-    xs_store_destroy(s);
+    store_destroy(s);
     return 0;
 }

@@ -36,7 +36,7 @@
 #define M_OWNER 8
 
 /* The quotas the guests are held to: small, so that they bite. */
-static const struct xs_quota quota = { 10, 128, 2, 1024, 64, 3, 2048 };
+static const struct store_quota quota = { 10, 128, 2, 1024, 64, 3, 2048 };
 
 struct mperm {
     uint32_t id;
@@ -95,7 +95,7 @@ struct mconn {
     domid_t domid;
     bool priv;
     char home[24];
-    struct xs_conn *c;
+    struct store_conn *c;
     struct ts_events got;
     struct mtxn txn[M_TXNS];
     struct mwatch watch[2];
@@ -106,7 +106,7 @@ struct mconn {
 };
 
 struct model {
-    struct xs_store *s;
+    struct store *s;
     struct mnode node[M_NODES];
     uint64_t gen;
     struct mconn conn[M_CONNS];
@@ -764,25 +764,25 @@ static void op_request(struct model *m, struct mconn *c)
         unsigned vlen = (unsigned)rnd(m, 40);
         for (unsigned i = 0; i < vlen; i++)
             value[i] = (char)('a' + rnd(m, 26));
-        got = xs_write(c->c, tx, rel, value, vlen);
+        got = store_write(c->c, tx, rel, value, vlen);
         want = m_write(m, c, abs, value, vlen);
         check_rc(m, "write", abs, got, want);
     } else if (kind < 48) {
-        char buf[XS_PAYLOAD_MAX];
+        char buf[XENSTORE_PAYLOAD_MAX];
         size_t len = 0;
         struct mstate *st;
-        got = xs_read(c->c, tx, rel, buf, sizeof(buf), &len);
+        got = store_read(c->c, tx, rel, buf, sizeof(buf), &len);
         want = get_node(m, c, abs, M_R, &st);
         check_rc(m, "read", abs, got, want);
         if (!got && !want && (len != st->vlen || memcmp(buf, st->value, len)))
             MFAIL(m, "read %s: store has %.*s, model %.*s", abs, (int)len, buf, (int)st->vlen,
                   st->value);
     } else if (kind < 56) {
-        got = xs_mkdir(c->c, tx, rel);
+        got = store_mkdir(c->c, tx, rel);
         want = m_mkdir(m, c, abs);
         check_rc(m, "mkdir", abs, got, want);
     } else if (kind < 68) {
-        got = xs_rm(c->c, tx, rel);
+        got = store_rm(c->c, tx, rel);
         want = m_rm(m, c, abs);
         check_rc(m, "rm", abs, got, want);
     } else if (kind < 80) {
@@ -800,7 +800,7 @@ static void op_request(struct model *m, struct mconn *c)
         char buf[256], expect[256];
         size_t len = 0;
         struct mstate *st;
-        got = xs_get_perms(c->c, tx, rel, buf, sizeof(buf), &len);
+        got = store_get_perms(c->c, tx, rel, buf, sizeof(buf), &len);
         want = get_node(m, c, abs, M_R, &st);
         check_rc(m, "get_perms", abs, got, want);
         if (!got && !want) {
@@ -829,7 +829,7 @@ static void op_request(struct model *m, struct mconn *c)
             perms[0].id = c->domid;
             wire[1] = (char)('0' + c->domid);
         }
-        got = xs_set_perms(c->c, tx, rel, wire, off);
+        got = store_set_perms(c->c, tx, rel, wire, off);
         want = m_set_perms(m, c, abs, perms, n);
         check_rc(m, "set_perms", abs, got, want);
     }
@@ -847,7 +847,7 @@ static void op_transaction(struct model *m, struct mconn *c)
         uint32_t id = 0;
         for (unsigned k = 0; k < M_TXNS; k++)
             open += c->txn[k].open;
-        got = xs_transaction_start(c->c, &id);
+        got = store_transaction_start(c->c, &id);
         want = !c->priv && open >= quota.transactions ? -ENOSPC : 0;
         check_rc(m, "transaction_start", "", got, want);
         if (!got) {
@@ -859,7 +859,7 @@ static void op_transaction(struct model *m, struct mconn *c)
     }
     {
         bool commit = rnd(m, 5) != 0;
-        got = xs_transaction_end(c->c, t->id, commit);
+        got = store_transaction_end(c->c, t->id, commit);
         m->t = t;
         want = commit ? m_commit(m, c) : 0;
         m->t = NULL;
@@ -905,7 +905,7 @@ static void compare_tree(struct model *m)
 
     for (unsigned i = 0; i < M_NODES && !m->failed; i++) {
         struct mnode *n = &m->node[i];
-        char expect[512], buf[XS_PAYLOAD_MAX];
+        char expect[512], buf[XENSTORE_PAYLOAD_MAX];
         size_t len;
         int err;
         const char *list;
@@ -913,7 +913,7 @@ static void compare_tree(struct model *m)
         if (!n->st.exists)
             continue;
         count++;
-        if (xs_read(c->c, 0, n->path, buf, sizeof(buf), &len) || len != n->st.vlen ||
+        if (store_read(c->c, 0, n->path, buf, sizeof(buf), &len) || len != n->st.vlen ||
             memcmp(buf, n->st.value, len))
             MFAIL(m, "tree: %s differs", n->path);
         list = ts_dir(c->c, 0, n->path, &err);
@@ -925,8 +925,8 @@ static void compare_tree(struct model *m)
             MFAIL(m, "tree: %s perms %s, model %s", n->path, ts_get_perms(c->c, n->path), expect);
     }
     {
-        struct xs_store_stats st;
-        xs_store_stats(m->s, &st);
+        struct store_stats st;
+        store_stats(m->s, &st);
         /* The store also has @introduceDomain and @releaseDomain. */
         if (st.nodes != count + 2)
             MFAIL(m, "tree: the store has %" PRIu64 " nodes, the model %u", st.nodes - 2, count);
@@ -936,15 +936,15 @@ static void compare_tree(struct model *m)
 static void run_model(uint64_t seed, uint64_t ops)
 {
     static struct model m;
-    struct xs_store_config cfg;
+    struct store_config cfg;
     static const char *const initial[] = { "/local/domain/1", "/local/domain/2" };
 
     memset(&m, 0, sizeof(m));
     m.seed = m.rng = seed;
-    xs_store_config_default(&cfg);
+    store_config_default(&cfg);
     cfg.quota = quota;
     cfg.log.level = MV_LOG_ERROR;
-    REQUIRE(xs_store_create(&cfg, &m.s) == 0);
+    REQUIRE(store_create(&cfg, &m.s) == 0);
     for (unsigned i = 0; i < M_CONNS; i++) {
         struct mconn *c = &m.conn[i];
         c->domid = (domid_t)i;
@@ -963,11 +963,11 @@ static void run_model(uint64_t seed, uint64_t ops)
     }
     for (unsigned i = 0; i < ARRAY_SIZE(initial); i++) {
         char perm[8];
-        REQUIRE(xs_introduce(m.conn[0].c, (domid_t)(i + 1)) == 0);
-        REQUIRE(xs_mkdir(m.conn[0].c, 0, initial[i]) == 0);
+        REQUIRE(store_introduce(m.conn[0].c, (domid_t)(i + 1)) == 0);
+        REQUIRE(store_mkdir(m.conn[0].c, 0, initial[i]) == 0);
         REQUIRE(m_mkdir(&m, &m.conn[0], initial[i]) == 0);
         snprintf(perm, sizeof(perm), "n%u", i + 1);
-        REQUIRE(xs_set_perms(m.conn[0].c, 0, initial[i], perm, strlen(perm) + 1) == 0);
+        REQUIRE(store_set_perms(m.conn[0].c, 0, initial[i], perm, strlen(perm) + 1) == 0);
         REQUIRE(m_set_perms(&m, &m.conn[0], initial[i],
                             (struct mperm[]){ { i + 1, 0, false } }, 1) == 0);
     }
@@ -976,10 +976,10 @@ static void run_model(uint64_t seed, uint64_t ops)
     /* Watches: everyone on "/", and guest 1 on its relative "a". */
     for (unsigned i = 0; i < M_CONNS; i++) {
         struct mconn *c = &m.conn[i];
-        REQUIRE(xs_watch(c->c, "/", "all") == 0);
+        REQUIRE(store_watch(c->c, "/", "all") == 0);
         c->watch[c->nwatch++] = (struct mwatch){ "/", "all", 0 };
     }
-    REQUIRE(xs_watch(m.conn[1].c, "a", "rel") == 0);
+    REQUIRE(store_watch(m.conn[1].c, "a", "rel") == 0);
     m.conn[1].watch[m.conn[1].nwatch] = (struct mwatch){ "", "rel", (unsigned)strlen(m.conn[1].home) + 1 };
     snprintf(m.conn[1].watch[m.conn[1].nwatch].path, M_PATH, "%s/a", m.conn[1].home);
     m.conn[1].nwatch++;
@@ -994,7 +994,7 @@ static void run_model(uint64_t seed, uint64_t ops)
         else
             op_request(&m, c);
         compare_events(&m);
-        if (xs_store_check(m.s, stderr))
+        if (store_check(m.s, stderr))
             MFAIL(&m, "the store's checker failed");
         if (m.step % 64 == 0)
             compare_tree(&m);
@@ -1008,7 +1008,7 @@ static void run_model(uint64_t seed, uint64_t ops)
            seed, m.step, m.failed ? " (FAILED)" : "", m.results[0], m.results[ENOENT],
            m.results[EACCES], m.results[ENOSPC], m.results[EAGAIN], m.results[EPERM],
            m.results[EINVAL], m.events);
-    xs_store_destroy(m.s);
+    store_destroy(m.s);
 }
 
 static uint64_t env_u64(const char *name, uint64_t dflt)

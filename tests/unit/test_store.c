@@ -6,19 +6,19 @@
  */
 #include "../store_support.h"
 
-static struct xs_store *s;
-static struct xs_conn *dom0, *g1, *g2;
+static struct store *s;
+static struct store_conn *dom0, *g1, *g2;
 static struct ts_events ev0, ev1, ev2;
 
 /* A store with dom0, and guests 1 and 2 introduced and connected. */
-static void setup(const struct xs_quota *quota)
+static void setup(const struct store_quota *quota)
 {
     memset(&ev0, 0, sizeof(ev0));
     memset(&ev1, 0, sizeof(ev1));
     memset(&ev2, 0, sizeof(ev2));
     s = ts_store(quota);
     dom0 = ts_conn(s, 0, true, &ev0);
-    if (xs_introduce(dom0, 1) || xs_introduce(dom0, 2) ||
+    if (store_introduce(dom0, 1) || store_introduce(dom0, 2) ||
         ts_write(dom0, 0, "/local/domain/1/name", "g1") ||
         ts_write(dom0, 0, "/local/domain/2/name", "g2") ||
         ts_set_perms(dom0, "/local/domain/1", "n1") || ts_set_perms(dom0, "/local/domain/2", "n2")) {
@@ -33,7 +33,7 @@ static void setup(const struct xs_quota *quota)
 static void teardown(void)
 {
     CHECK_STORE(s);
-    xs_store_destroy(s); /* closes the connections too */
+    store_destroy(s); /* closes the connections too */
 }
 
 static void test_paths(void)
@@ -65,7 +65,7 @@ static void test_paths(void)
 
 static void test_read_write_mkdir_rm(void)
 {
-    char reply[XS_PAYLOAD_MAX + 1];
+    char reply[XENSTORE_PAYLOAD_MAX + 1];
     static const uint8_t binary[] = { 'v', 0, 'w', 0, 0 };
     uint8_t got[16];
     size_t len;
@@ -77,26 +77,26 @@ static void test_read_write_mkdir_rm(void)
     CHECK(!strcmp(ts_read(dom0, 0, "/a/b", &err), "") && err == 0);
     CHECK(!strcmp(ts_read(dom0, 0, "/a/b/c", NULL), "deep"));
     /* Values are bytes: NULs kept, no NUL added. */
-    CHECK_EQ(xs_write(dom0, 0, "/a/bin", binary, sizeof(binary)), 0);
-    CHECK_EQ(xs_read(dom0, 0, "/a/bin", (char *)got, sizeof(got), &len), 0);
+    CHECK_EQ(store_write(dom0, 0, "/a/bin", binary, sizeof(binary)), 0);
+    CHECK_EQ(store_read(dom0, 0, "/a/bin", (char *)got, sizeof(got), &len), 0);
     CHECK(len == sizeof(binary) && !memcmp(got, binary, len));
-    CHECK_EQ(xs_write(dom0, 0, "/a/bin", "", 0), 0);
-    CHECK_EQ(xs_read(dom0, 0, "/a/bin", (char *)got, sizeof(got), &len), 0);
+    CHECK_EQ(store_write(dom0, 0, "/a/bin", "", 0), 0);
+    CHECK_EQ(store_read(dom0, 0, "/a/bin", (char *)got, sizeof(got), &len), 0);
     CHECK_EQ(len, 0);
     /* MKDIR: creates; on an existing node changes nothing. */
-    CHECK_EQ(xs_mkdir(dom0, 0, "/m/n"), 0);
+    CHECK_EQ(store_mkdir(dom0, 0, "/m/n"), 0);
     CHECK(!strcmp(ts_read(dom0, 0, "/m/n", &err), "") && err == 0);
-    CHECK_EQ(xs_mkdir(dom0, 0, "/a/b/c"), 0);
+    CHECK_EQ(store_mkdir(dom0, 0, "/a/b/c"), 0);
     CHECK(!strcmp(ts_read(dom0, 0, "/a/b/c", NULL), "deep"));
     /* RM takes the subtree; a missing node under an existing parent is
      * fine; a missing parent is ENOENT; "/" cannot go. */
-    CHECK_EQ(xs_rm(dom0, 0, "/a/b"), 0);
+    CHECK_EQ(store_rm(dom0, 0, "/a/b"), 0);
     ts_read(dom0, 0, "/a/b/c", &err);
     CHECK_EQ(err, -ENOENT);
     CHECK(!strcmp(ts_dir(dom0, 0, "/a", NULL), "bin"));
-    CHECK_EQ(xs_rm(dom0, 0, "/a/b"), 0);
-    CHECK_EQ(xs_rm(dom0, 0, "/a/b/c"), -ENOENT);
-    CHECK_EQ(xs_rm(dom0, 0, "/"), -EINVAL);
+    CHECK_EQ(store_rm(dom0, 0, "/a/b"), 0);
+    CHECK_EQ(store_rm(dom0, 0, "/a/b/c"), -ENOENT);
+    CHECK_EQ(store_rm(dom0, 0, "/"), -EINVAL);
     ts_read(dom0, 0, "/nothing", &err);
     CHECK_EQ(err, -ENOENT);
     /* Malformed payloads: no NUL after the path, extra arguments. */
@@ -116,10 +116,10 @@ static void test_read_write_mkdir_rm(void)
 }
 
 /* Reassembles a directory through DIRECTORY_PART, as libxenstore does. */
-static size_t directory_by_parts(struct xs_conn *c, const char *path, char *out, size_t cap,
+static size_t directory_by_parts(struct store_conn *c, const char *path, char *out, size_t cap,
                                  unsigned *parts)
 {
-    char payload[128], reply[XS_PAYLOAD_MAX + 1];
+    char payload[128], reply[XENSTORE_PAYLOAD_MAX + 1];
     size_t off = 0;
     uint32_t rlen;
 
@@ -131,7 +131,7 @@ static size_t directory_by_parts(struct xs_conn *c, const char *path, char *out,
         if (ts_raw(c, XS_DIRECTORY_PART, 0, payload, (uint32_t)plen + 1, reply, &rlen) != XS_DIRECTORY_PART)
             return 0;
         (*parts)++;
-        CHECK(rlen <= XS_PAYLOAD_MAX);
+        CHECK(rlen <= XENSTORE_PAYLOAD_MAX);
         genlen = strlen(reply) + 1;
         names = rlen - genlen;
         /* The last part ends with an empty name. */
@@ -152,7 +152,7 @@ static size_t directory_by_parts(struct xs_conn *c, const char *path, char *out,
 static void test_directory(void)
 {
     static char expect[100000], got[100000];
-    char path[64], reply[XS_PAYLOAD_MAX + 1];
+    char path[64], reply[XENSTORE_PAYLOAD_MAX + 1];
     size_t elen = 0, glen;
     unsigned parts;
     uint32_t rlen;
@@ -164,7 +164,7 @@ static void test_directory(void)
     CHECK_EQ(ts_write(dom0, 0, "/d/alpha", ""), 0);
     CHECK_EQ(ts_write(dom0, 0, "/d/mid", ""), 0);
     CHECK(!strcmp(ts_dir(dom0, 0, "/d", NULL), "zeta,alpha,mid"));
-    CHECK_EQ(xs_rm(dom0, 0, "/d/zeta"), 0);
+    CHECK_EQ(store_rm(dom0, 0, "/d/zeta"), 0);
     CHECK_EQ(ts_write(dom0, 0, "/d/zeta", ""), 0);
     CHECK(!strcmp(ts_dir(dom0, 0, "/d", NULL), "alpha,mid,zeta"));
     ts_dir(dom0, 0, "/nothing", &err);
@@ -187,7 +187,7 @@ static void test_directory(void)
     glen = directory_by_parts(dom0, "/big", got, sizeof(got), &parts);
     CHECK_EQ(glen, elen);
     CHECK(glen == elen && !memcmp(got, expect, elen));
-    CHECK(parts >= elen / XS_PAYLOAD_MAX + 1);
+    CHECK(parts >= elen / XENSTORE_PAYLOAD_MAX + 1);
     /* An offset past the end: the generation and an empty name. */
     CHECK_EQ(ts_raw(dom0, XS_DIRECTORY_PART, 0, "/big\0" "99999999", 14, reply, &rlen),
              XS_DIRECTORY_PART);
@@ -196,10 +196,10 @@ static void test_directory(void)
     /* The same inside a transaction. */
     {
         uint32_t tx;
-        REQUIRE(xs_transaction_start(dom0, &tx) == 0);
+        REQUIRE(store_transaction_start(dom0, &tx) == 0);
         CHECK_EQ(ts_write(dom0, tx, "/big/added-in-tx", ""), 0);
         CHECK_EQ(ts_raw(dom0, XS_DIRECTORY, tx, "/big", 5, reply, NULL), XS_ERROR);
-        CHECK_EQ(xs_transaction_end(dom0, tx, true), 0);
+        CHECK_EQ(store_transaction_end(dom0, tx, true), 0);
         memcpy(expect + elen, "added-in-tx", 12);
         elen += 12;
         glen = directory_by_parts(dom0, "/big", got, sizeof(got), &parts);
@@ -207,20 +207,20 @@ static void test_directory(void)
     }
     /* A leaf never answers E2BIG: the largest value a WRITE can carry. */
     {
-        static char big[XS_PAYLOAD_MAX];
+        static char big[XENSTORE_PAYLOAD_MAX];
         size_t len;
         memset(big, 'v', sizeof(big));
-        CHECK_EQ(xs_write(dom0, 0, "/l", big, XS_PAYLOAD_MAX - 3), 0);
-        CHECK_EQ(xs_write(dom0, 0, "/l", big, XS_PAYLOAD_MAX - 2), -E2BIG);
-        CHECK_EQ(xs_read(dom0, 0, "/l", big, sizeof(big), &len), 0);
-        CHECK_EQ(len, XS_PAYLOAD_MAX - 3);
+        CHECK_EQ(store_write(dom0, 0, "/l", big, XENSTORE_PAYLOAD_MAX - 3), 0);
+        CHECK_EQ(store_write(dom0, 0, "/l", big, XENSTORE_PAYLOAD_MAX - 2), -E2BIG);
+        CHECK_EQ(store_read(dom0, 0, "/l", big, sizeof(big), &len), 0);
+        CHECK_EQ(len, XENSTORE_PAYLOAD_MAX - 3);
     }
     teardown();
 }
 
 static void test_permissions(void)
 {
-    char reply[XS_PAYLOAD_MAX + 1];
+    char reply[XENSTORE_PAYLOAD_MAX + 1];
     int err;
 
     setup(NULL);
@@ -239,8 +239,8 @@ static void test_permissions(void)
     CHECK_EQ(err, -EACCES);
     CHECK_EQ(ts_write(g1, 0, "/local/domain/2/secret", "x"), -EACCES);
     CHECK_EQ(ts_write(g1, 0, "/local/domain/2/new", "x"), -EACCES);
-    CHECK_EQ(xs_rm(g1, 0, "/local/domain/2/secret"), -EACCES);
-    CHECK_EQ(xs_mkdir(g1, 0, "/local/domain/2/d"), -EACCES);
+    CHECK_EQ(store_rm(g1, 0, "/local/domain/2/secret"), -EACCES);
+    CHECK_EQ(store_mkdir(g1, 0, "/local/domain/2/d"), -EACCES);
     CHECK_EQ(ts_raw(g1, XS_GET_PERMS, 0, "/local/domain/2/secret", 23, reply, NULL), XS_ERROR);
     CHECK(!strcmp(reply, "EACCES"));
     /* Nor write outside its home: "/" is n0. */
@@ -291,21 +291,21 @@ static void test_permissions(void)
 /* A domain id used again does not inherit what the old domain had. */
 static void test_stale_domid(void)
 {
-    struct xs_conn *g3;
+    struct store_conn *g3;
     int err;
 
     setup(NULL);
-    REQUIRE(xs_introduce(dom0, 3) == 0);
+    REQUIRE(store_introduce(dom0, 3) == 0);
     CHECK_EQ(ts_write(dom0, 0, "/shared", "v"), 0);
     CHECK_EQ(ts_set_perms(dom0, "/shared", "n0,r3"), 0);
     g3 = ts_conn(s, 3, false, NULL);
     CHECK(!strcmp(ts_read(g3, 0, "/shared", NULL), "v"));
-    xs_conn_close(g3);
-    CHECK_EQ(xs_release(dom0, 3), 0);
+    store_conn_close(g3);
+    CHECK_EQ(store_release(dom0, 3), 0);
     /* Its entry went with it. */
     CHECK(!strcmp(ts_get_perms(dom0, "/shared"), "n0"));
     CHECK_EQ(ts_set_perms(dom0, "/shared", "n0,r3"), 0); /* kept, ignored */
-    REQUIRE(xs_introduce(dom0, 3) == 0);
+    REQUIRE(store_introduce(dom0, 3) == 0);
     g3 = ts_conn(s, 3, false, NULL);
     ts_read(g3, 0, "/shared", &err);
     CHECK_EQ(err, -EACCES);
@@ -317,7 +317,7 @@ static void test_stale_domid(void)
 
 static void test_quotas(void)
 {
-    struct xs_quota q = { 8, 3, 2, 6, 200, 3, 40 };
+    struct store_quota q = { 8, 3, 2, 6, 200, 3, 40 };
     char path[128], value[256];
     uint32_t tx[3];
     int err;
@@ -330,12 +330,12 @@ static void test_quotas(void)
         CHECK_EQ(ts_write(g1, 0, path, ""), 0);
     }
     CHECK_EQ(ts_write(g1, 0, "n7", ""), -ENOSPC);
-    CHECK_EQ(xs_mkdir(g1, 0, "a/b"), -ENOSPC);
+    CHECK_EQ(store_mkdir(g1, 0, "a/b"), -ENOSPC);
     ts_read(g1, 0, "n7", &err);
     CHECK_EQ(err, -ENOENT);
     /* Writing existing nodes still works; removing frees quota. */
     CHECK_EQ(ts_write(g1, 0, "n0", "v"), 0);
-    CHECK_EQ(xs_rm(g1, 0, "n5"), 0);
+    CHECK_EQ(store_rm(g1, 0, "n5"), 0);
     CHECK_EQ(ts_write(g1, 0, "n7", ""), 0);
     /* dom0 is exempt. */
     for (int i = 0; i < 20; i++) {
@@ -344,18 +344,18 @@ static void test_quotas(void)
     }
     /* Node size: 16 + 8 per permission + value + children >= 200. */
     memset(value, 'x', sizeof(value));
-    CHECK_EQ(xs_write(g2, 0, "v", value, 150), 0);
-    CHECK_EQ(xs_write(g2, 0, "v", value, 176), -ENOSPC);
-    CHECK_EQ(xs_write(g2, 0, "v", value, 175), 0);
-    CHECK_EQ(xs_write(dom0, 0, "/local/domain/2/v", value, 250), 0);
+    CHECK_EQ(store_write(g2, 0, "v", value, 150), 0);
+    CHECK_EQ(store_write(g2, 0, "v", value, 176), -ENOSPC);
+    CHECK_EQ(store_write(g2, 0, "v", value, 175), 0);
+    CHECK_EQ(store_write(dom0, 0, "/local/domain/2/v", value, 250), 0);
     /* Permissions per node, and their share of the size. */
     CHECK_EQ(ts_set_perms(g2, "v", "n2,r0,r1"), -ENOSPC);
-    CHECK_EQ(xs_write(g2, 0, "v", value, 150), 0);
+    CHECK_EQ(store_write(g2, 0, "v", value, 150), 0);
     CHECK_EQ(ts_set_perms(g2, "v", "n2,r0,r1"), 0);
     CHECK_EQ(ts_set_perms(g2, "v", "n2,r0,r1,b0"), -ENOSPC);
     CHECK(!strcmp(ts_get_perms(g2, "v"), "n2,r0,r1"));
     /* A new node's parent grows by its name: refused whole. */
-    CHECK_EQ(xs_write(g2, 0, "v/child-with-a-long-name/and-below", "", 0), -ENOSPC);
+    CHECK_EQ(store_write(g2, 0, "v/child-with-a-long-name/and-below", "", 0), -ENOSPC);
     {
         int e;
         ts_read(g2, 0, "v/child-with-a-long-name", &e);
@@ -369,18 +369,18 @@ static void test_quotas(void)
     path[41] = '\0';
     CHECK_EQ(ts_write(g2, 0, path, ""), -EINVAL);
     /* Watches: more than the quota is E2BIG (Xen 4.17). */
-    CHECK_EQ(xs_watch(g2, "/a", "1"), 0);
-    CHECK_EQ(xs_watch(g2, "/b", "2"), 0);
-    CHECK_EQ(xs_watch(g2, "/c", "3"), 0);
-    CHECK_EQ(xs_watch(g2, "/d", "4"), -E2BIG);
-    CHECK_EQ(xs_unwatch(g2, "/a", "1"), 0);
-    CHECK_EQ(xs_watch(g2, "/d", "4"), 0);
+    CHECK_EQ(store_watch(g2, "/a", "1"), 0);
+    CHECK_EQ(store_watch(g2, "/b", "2"), 0);
+    CHECK_EQ(store_watch(g2, "/c", "3"), 0);
+    CHECK_EQ(store_watch(g2, "/d", "4"), -E2BIG);
+    CHECK_EQ(store_unwatch(g2, "/a", "1"), 0);
+    CHECK_EQ(store_watch(g2, "/d", "4"), 0);
     /* Open transactions. */
-    CHECK_EQ(xs_transaction_start(g2, &tx[0]), 0);
-    CHECK_EQ(xs_transaction_start(g2, &tx[1]), 0);
-    CHECK_EQ(xs_transaction_start(g2, &tx[2]), -ENOSPC);
-    CHECK_EQ(xs_transaction_end(g2, tx[1], false), 0);
-    CHECK_EQ(xs_transaction_start(g2, &tx[2]), 0);
+    CHECK_EQ(store_transaction_start(g2, &tx[0]), 0);
+    CHECK_EQ(store_transaction_start(g2, &tx[1]), 0);
+    CHECK_EQ(store_transaction_start(g2, &tx[2]), -ENOSPC);
+    CHECK_EQ(store_transaction_end(g2, tx[1], false), 0);
+    CHECK_EQ(store_transaction_start(g2, &tx[2]), 0);
     /* Nodes one transaction may touch: past them it fails for good. */
     for (int i = 0; i < 5; i++) {
         snprintf(path, sizeof(path), "t%d", i);
@@ -389,21 +389,21 @@ static void test_quotas(void)
     }
     ts_read(g2, tx[0], "t-over", &err);
     CHECK_EQ(err, -ENOSPC);
-    CHECK_EQ(xs_transaction_end(g2, tx[0], true), -ENOMEM);
-    CHECK_EQ(xs_transaction_end(g2, tx[2], false), 0);
+    CHECK_EQ(store_transaction_end(g2, tx[0], true), -ENOMEM);
+    CHECK_EQ(store_transaction_end(g2, tx[2], false), 0);
     /* Node quota is checked at commit too. */
-    CHECK_EQ(xs_transaction_start(g1, &tx[0]), 0);
-    CHECK_EQ(xs_rm(g1, tx[0], "n0"), 0);
+    CHECK_EQ(store_transaction_start(g1, &tx[0]), 0);
+    CHECK_EQ(store_rm(g1, tx[0], "n0"), 0);
     CHECK_EQ(ts_write(g1, tx[0], "x0", ""), 0);
     CHECK_EQ(ts_write(g1, tx[0], "x1", ""), -ENOSPC);
-    CHECK_EQ(xs_transaction_end(g1, tx[0], true), 0);
+    CHECK_EQ(store_transaction_end(g1, tx[0], true), 0);
     CHECK(!strcmp(ts_dir(g1, 0, "/local/domain/1", NULL), "name,n1,n2,n3,n4,n6,n7,x0"));
     teardown();
 }
 
 static void test_transactions(void)
 {
-    char reply[XS_PAYLOAD_MAX + 1];
+    char reply[XENSTORE_PAYLOAD_MAX + 1];
     uint32_t tx, tx2;
     int err;
 
@@ -411,7 +411,7 @@ static void test_transactions(void)
     CHECK_EQ(ts_write(dom0, 0, "/t/x", "1"), 0);
     /* test-xenstore's "ta err": the transaction keeps seeing what it read;
      * its commit fails with EAGAIN and the outside write survives. */
-    REQUIRE(xs_transaction_start(dom0, &tx) == 0);
+    REQUIRE(store_transaction_start(dom0, &tx) == 0);
     CHECK(tx != 0);
     CHECK(!strcmp(ts_read(dom0, tx, "/t/x", NULL), "1"));
     CHECK_EQ(ts_write(dom0, 0, "/t/x", "2"), 0);
@@ -419,20 +419,20 @@ static void test_transactions(void)
     CHECK_EQ(ts_write(dom0, tx, "/t/x", "3"), 0);
     CHECK(!strcmp(ts_read(dom0, tx, "/t/x", NULL), "3"));
     CHECK(!strcmp(ts_read(dom0, 0, "/t/x", NULL), "2"));
-    CHECK_EQ(xs_transaction_end(dom0, tx, true), -EAGAIN);
+    CHECK_EQ(store_transaction_end(dom0, tx, true), -EAGAIN);
     CHECK(!strcmp(ts_read(dom0, 0, "/t/x", NULL), "2"));
     /* The id is dead after the end, either way. */
     ts_read(dom0, tx, "/t/x", &err);
     CHECK_EQ(err, -ENOENT);
-    CHECK_EQ(xs_transaction_end(dom0, tx, true), -ENOENT);
+    CHECK_EQ(store_transaction_end(dom0, tx, true), -ENOENT);
 
     /* A commit applies everything, watch events included, at once. */
-    REQUIRE(xs_watch(dom0, "/t", "w") == 0);
+    REQUIRE(store_watch(dom0, "/t", "w") == 0);
     ev0.n = 0;
-    REQUIRE(xs_transaction_start(dom0, &tx) == 0);
+    REQUIRE(store_transaction_start(dom0, &tx) == 0);
     CHECK_EQ(ts_write(dom0, tx, "/t/new/a", "A"), 0);
     CHECK_EQ(ts_write(dom0, tx, "/t/new/b", "B"), 0);
-    CHECK_EQ(xs_rm(dom0, tx, "/t/x"), 0);
+    CHECK_EQ(store_rm(dom0, tx, "/t/x"), 0);
     CHECK(!strcmp(ts_dir(dom0, tx, "/t/new", NULL), "a,b"));
     ts_read(dom0, tx, "/t/x", &err);
     CHECK_EQ(err, -ENOENT);
@@ -441,7 +441,7 @@ static void test_transactions(void)
     CHECK_EQ(err, -ENOENT);
     CHECK(!strcmp(ts_read(dom0, 0, "/t/x", NULL), "2"));
     CHECK_EQ(ev0.n, 0);
-    CHECK_EQ(xs_transaction_end(dom0, tx, true), 0);
+    CHECK_EQ(store_transaction_end(dom0, tx, true), 0);
     CHECK(!strcmp(ts_dir(dom0, 0, "/t", NULL), "new"));
     CHECK(!strcmp(ts_dir(dom0, 0, "/t/new", NULL), "a,b"));
     CHECK(!strcmp(ts_read(dom0, 0, "/t/new/b", NULL), "B"));
@@ -449,9 +449,9 @@ static void test_transactions(void)
 
     /* An abort leaves no trace. */
     ev0.n = 0;
-    REQUIRE(xs_transaction_start(dom0, &tx) == 0);
+    REQUIRE(store_transaction_start(dom0, &tx) == 0);
     CHECK_EQ(ts_write(dom0, tx, "/t/gone", "g"), 0);
-    CHECK_EQ(xs_transaction_end(dom0, tx, false), 0);
+    CHECK_EQ(store_transaction_end(dom0, tx, false), 0);
     ts_read(dom0, 0, "/t/gone", &err);
     CHECK_EQ(err, -ENOENT);
     CHECK_EQ(ev0.n, 0);
@@ -459,48 +459,48 @@ static void test_transactions(void)
     /* A node read as missing, created outside: conflict (its parent,
      * consulted for the error, changed too, in Xen as here).  A write to
      * a node the transaction never touched: no conflict. */
-    REQUIRE(xs_transaction_start(dom0, &tx) == 0);
+    REQUIRE(store_transaction_start(dom0, &tx) == 0);
     ts_read(dom0, tx, "/t/later", &err);
     CHECK_EQ(err, -ENOENT);
     CHECK_EQ(ts_write(dom0, 0, "/t/later", "x"), 0);
     CHECK_EQ(ts_write(dom0, tx, "/t/other", "o"), 0);
-    CHECK_EQ(xs_transaction_end(dom0, tx, true), -EAGAIN);
-    REQUIRE(xs_transaction_start(dom0, &tx) == 0);
+    CHECK_EQ(store_transaction_end(dom0, tx, true), -EAGAIN);
+    REQUIRE(store_transaction_start(dom0, &tx) == 0);
     CHECK(!strcmp(ts_read(dom0, tx, "/t/later", NULL), "x"));
     CHECK_EQ(ts_write(dom0, 0, "/t/new/a", "again"), 0);
     CHECK_EQ(ts_write(dom0, tx, "/u/other", "o"), 0);
-    CHECK_EQ(xs_transaction_end(dom0, tx, true), 0);
+    CHECK_EQ(store_transaction_end(dom0, tx, true), 0);
     /* Nodes first touched late see the current value. */
-    REQUIRE(xs_transaction_start(dom0, &tx) == 0);
+    REQUIRE(store_transaction_start(dom0, &tx) == 0);
     CHECK_EQ(ts_write(dom0, 0, "/u/late", "now"), 0);
     CHECK(!strcmp(ts_read(dom0, tx, "/u/late", NULL), "now"));
-    CHECK_EQ(xs_transaction_end(dom0, tx, true), 0);
+    CHECK_EQ(store_transaction_end(dom0, tx, true), 0);
 
     /* Two transactions, disjoint: both commit; overlapping: one does. */
-    CHECK_EQ(xs_mkdir(dom0, 0, "/p"), 0);
-    CHECK_EQ(xs_mkdir(dom0, 0, "/q"), 0);
-    REQUIRE(xs_transaction_start(dom0, &tx) == 0);
-    REQUIRE(xs_transaction_start(dom0, &tx2) == 0);
+    CHECK_EQ(store_mkdir(dom0, 0, "/p"), 0);
+    CHECK_EQ(store_mkdir(dom0, 0, "/q"), 0);
+    REQUIRE(store_transaction_start(dom0, &tx) == 0);
+    REQUIRE(store_transaction_start(dom0, &tx2) == 0);
     CHECK(tx != tx2);
     CHECK_EQ(ts_write(dom0, tx, "/p/one", "1"), 0);
     CHECK_EQ(ts_write(dom0, tx2, "/q/two", "2"), 0);
-    CHECK_EQ(xs_transaction_end(dom0, tx, true), 0);
-    CHECK_EQ(xs_transaction_end(dom0, tx2, true), 0);
-    REQUIRE(xs_transaction_start(dom0, &tx) == 0);
-    REQUIRE(xs_transaction_start(dom0, &tx2) == 0);
+    CHECK_EQ(store_transaction_end(dom0, tx, true), 0);
+    CHECK_EQ(store_transaction_end(dom0, tx2, true), 0);
+    REQUIRE(store_transaction_start(dom0, &tx) == 0);
+    REQUIRE(store_transaction_start(dom0, &tx2) == 0);
     CHECK_EQ(ts_write(dom0, tx, "/p/one", "a"), 0);
     CHECK_EQ(ts_write(dom0, tx2, "/p/one", "b"), 0);
-    CHECK_EQ(xs_transaction_end(dom0, tx2, true), 0);
-    CHECK_EQ(xs_transaction_end(dom0, tx, true), -EAGAIN);
+    CHECK_EQ(store_transaction_end(dom0, tx2, true), 0);
+    CHECK_EQ(store_transaction_end(dom0, tx, true), -EAGAIN);
     CHECK(!strcmp(ts_read(dom0, 0, "/p/one", NULL), "b"));
 
     /* A removal of a subtree, then a new node where it was. */
     CHECK_EQ(ts_write(dom0, 0, "/r/a/b/c", "c"), 0);
     CHECK_EQ(ts_write(dom0, 0, "/r/z", "z"), 0);
-    REQUIRE(xs_transaction_start(dom0, &tx) == 0);
-    CHECK_EQ(xs_rm(dom0, tx, "/r/a"), 0);
+    REQUIRE(store_transaction_start(dom0, &tx) == 0);
+    CHECK_EQ(store_rm(dom0, tx, "/r/a"), 0);
     CHECK_EQ(ts_write(dom0, tx, "/r/a/new", "n"), 0);
-    CHECK_EQ(xs_transaction_end(dom0, tx, true), 0);
+    CHECK_EQ(store_transaction_end(dom0, tx, true), 0);
     CHECK(!strcmp(ts_dir(dom0, 0, "/r", NULL), "z,a"));
     CHECK(!strcmp(ts_dir(dom0, 0, "/r/a", NULL), "new"));
     ts_read(dom0, 0, "/r/a/b", &err);
@@ -510,7 +510,7 @@ static void test_transactions(void)
      * TRANSACTION_END outside one is ENOENT. */
     ts_read(dom0, 12345, "/t", &err);
     CHECK_EQ(err, -ENOENT);
-    REQUIRE(xs_transaction_start(dom0, &tx) == 0);
+    REQUIRE(store_transaction_start(dom0, &tx) == 0);
     CHECK_EQ(ts_raw(dom0, XS_TRANSACTION_START, tx, "", 1, reply, NULL), XS_ERROR);
     CHECK(!strcmp(reply, "EBUSY"));
     CHECK_EQ(ts_raw(dom0, XS_TRANSACTION_END, tx, "X", 2, reply, NULL), XS_ERROR);
@@ -520,13 +520,13 @@ static void test_transactions(void)
     /* Another connection cannot use it. */
     ts_read(g1, tx, "name", &err);
     CHECK_EQ(err, -ENOENT);
-    CHECK_EQ(xs_transaction_end(dom0, tx, false), 0);
+    CHECK_EQ(store_transaction_end(dom0, tx, false), 0);
     teardown();
 }
 
 static void test_watches(void)
 {
-    char reply[XS_PAYLOAD_MAX + 1];
+    char reply[XENSTORE_PAYLOAD_MAX + 1];
 
     setup(NULL);
     /* The first event comes right after the OK, even for a missing node. */
@@ -534,8 +534,8 @@ static void test_watches(void)
     CHECK(!strcmp(reply, "OK"));
     CHECK_EQ(ev0.n, 1);
     CHECK(ts_has(&ev0, "/w|tok"));
-    CHECK_EQ(xs_watch(dom0, "/w", "tok"), -EEXIST);
-    CHECK_EQ(xs_watch(dom0, "/w", "tok2"), 0);
+    CHECK_EQ(store_watch(dom0, "/w", "tok"), -EEXIST);
+    CHECK_EQ(store_watch(dom0, "/w", "tok2"), 0);
     ev0.n = 0;
     /* Changes at or below the path fire; elsewhere not. */
     CHECK_EQ(ts_write(dom0, 0, "/w/a/b", "1"), 0);
@@ -546,18 +546,18 @@ static void test_watches(void)
     CHECK_EQ(ts_write(dom0, 0, "/other/w", "1"), 0);
     CHECK_EQ(ev0.n, 0);
     /* MKDIR of an existing node fires nothing. */
-    CHECK_EQ(xs_mkdir(dom0, 0, "/w/a"), 0);
+    CHECK_EQ(store_mkdir(dom0, 0, "/w/a"), 0);
     CHECK_EQ(ev0.n, 0);
-    CHECK_EQ(xs_set_perms(dom0, 0, "/w/a", "n0", 3), 0);
+    CHECK_EQ(store_set_perms(dom0, 0, "/w/a", "n0", 3), 0);
     CHECK(ts_has(&ev0, "/w/a|tok"));
-    CHECK_EQ(xs_unwatch(dom0, "/w", "tok2"), 0);
-    CHECK_EQ(xs_unwatch(dom0, "/w", "tok2"), -ENOENT);
+    CHECK_EQ(store_unwatch(dom0, "/w", "tok2"), 0);
+    CHECK_EQ(store_unwatch(dom0, "/w", "tok2"), -ENOENT);
 
     /* RM: every removed descendant fires watches on exactly its path; the
      * removed node fires for its ancestors too. */
-    CHECK_EQ(xs_watch(dom0, "/w/a/b", "exact"), 0);
+    CHECK_EQ(store_watch(dom0, "/w/a/b", "exact"), 0);
     ev0.n = 0;
-    CHECK_EQ(xs_rm(dom0, 0, "/w/a"), 0);
+    CHECK_EQ(store_rm(dom0, 0, "/w/a"), 0);
     CHECK(ts_has(&ev0, "/w/a/b|exact") && ts_has(&ev0, "/w/a|tok"));
     CHECK(!ts_has(&ev0, "/w/a/b|tok"));
 
@@ -570,14 +570,14 @@ static void test_watches(void)
     CHECK_EQ(ts_raw(dom0, XS_WATCH, 0, "/dp\0dx\0x", 9, reply, NULL), XS_ERROR);
 
     /* Relative watches report relative paths. */
-    CHECK_EQ(xs_watch(g1, "data", "rel"), 0);
+    CHECK_EQ(store_watch(g1, "data", "rel"), 0);
     CHECK(ts_has(&ev1, "data|rel"));
     ev1.n = 0;
     CHECK_EQ(ts_write(g1, 0, "data/k", "v"), 0);
     CHECK(ts_has(&ev1, "data/k|rel"));
 
     /* A guest hears of changes only where it may read. */
-    CHECK_EQ(xs_watch(g2, "/local/domain/1", "spy"), 0);
+    CHECK_EQ(store_watch(g2, "/local/domain/1", "spy"), 0);
     ev2.n = 0;
     CHECK_EQ(ts_write(g1, 0, "data/k", "w"), 0);
     CHECK_EQ(ev2.n, 0);
@@ -587,15 +587,15 @@ static void test_watches(void)
 
     /* @introduceDomain, @releaseDomain: dom0 hears them; with depth 1 it
      * hears which domain; one can watch one domain's release. */
-    CHECK_EQ(xs_watch(dom0, "@introduceDomain", "in"), 0);
+    CHECK_EQ(store_watch(dom0, "@introduceDomain", "in"), 0);
     CHECK_EQ(ts_raw(dom0, XS_WATCH, 0, "@releaseDomain\0rel\0" "1", 21, reply, NULL), XS_WATCH);
-    CHECK_EQ(xs_watch(dom0, "@releaseDomain/5", "five"), 0);
-    CHECK_EQ(xs_watch(g1, "@introduceDomain", "g1in"), 0); /* not readable by guests */
+    CHECK_EQ(store_watch(dom0, "@releaseDomain/5", "five"), 0);
+    CHECK_EQ(store_watch(g1, "@introduceDomain", "g1in"), 0); /* not readable by guests */
     ev0.n = ev1.n = 0;
-    CHECK_EQ(xs_introduce(dom0, 5), 0);
+    CHECK_EQ(store_introduce(dom0, 5), 0);
     CHECK(ts_has(&ev0, "@introduceDomain|in"));
     CHECK_EQ(ev1.n, 0);
-    CHECK_EQ(xs_release(dom0, 5), 0);
+    CHECK_EQ(store_release(dom0, 5), 0);
     CHECK(ts_has(&ev0, "@releaseDomain/5|rel") && ts_has(&ev0, "@releaseDomain/5|five"));
     /* Special paths only where allowed. */
     CHECK_EQ(ts_write(dom0, 0, "@releaseDomain", "x"), -EINVAL);
@@ -604,7 +604,7 @@ static void test_watches(void)
     {
         uint32_t tx;
         int err;
-        REQUIRE(xs_transaction_start(dom0, &tx) == 0);
+        REQUIRE(store_transaction_start(dom0, &tx) == 0);
         CHECK_EQ(ts_raw(dom0, XS_RESET_WATCHES, 0, "", 1, reply, NULL), XS_RESET_WATCHES);
         ev0.n = 0;
         CHECK_EQ(ts_write(dom0, 0, "/w/again", ""), 0);
@@ -617,13 +617,13 @@ static void test_watches(void)
 
 static void test_domains(void)
 {
-    char reply[XS_PAYLOAD_MAX + 1];
-    struct xs_conn *c;
+    char reply[XENSTORE_PAYLOAD_MAX + 1];
+    struct store_conn *c;
     int err;
 
     setup(NULL);
     /* A guest connects only once introduced. */
-    CHECK_EQ(xs_conn_open(s, 9, false, NULL, &c), -ENOENT);
+    CHECK_EQ(store_conn_open(s, 9, false, NULL, &c), -ENOENT);
     CHECK_EQ(ts_raw(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "1", 2, reply, NULL), XS_IS_DOMAIN_INTRODUCED);
     CHECK(!strcmp(reply, "T"));
     CHECK_EQ(ts_raw(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "9", 2, reply, NULL), XS_IS_DOMAIN_INTRODUCED);
@@ -633,7 +633,7 @@ static void test_domains(void)
     CHECK_EQ(ts_raw(dom0, XS_GET_DOMAIN_PATH, 0, "65536", 6, reply, NULL), XS_ERROR);
     CHECK_EQ(ts_raw(g1, XS_GET_DOMAIN_PATH, 0, "2", 2, reply, NULL), XS_GET_DOMAIN_PATH);
     /* The control domain's requests are refused to guests. */
-    static const enum xs_type priv_only[] = { XS_INTRODUCE, XS_RELEASE, XS_CONTROL,
+    static const enum xsd_sockmsg_type priv_only[] = { XS_INTRODUCE, XS_RELEASE, XS_CONTROL,
                                               XS_IS_DOMAIN_INTRODUCED, XS_SET_TARGET, XS_RESUME };
     for (size_t i = 0; i < ARRAY_SIZE(priv_only); i++) {
         CHECK_EQ(ts_raw(g1, priv_only[i], 0, "2\0", 2, reply, NULL), XS_ERROR);
@@ -658,9 +658,9 @@ static void test_domains(void)
      * connection answers EIO from then on. */
     CHECK_EQ(ts_write(dom0, 0, "/shared", "s"), 0);
     CHECK_EQ(ts_set_perms(dom0, "/shared", "n0,r2"), 0);
-    CHECK_EQ(xs_watch(dom0, "@releaseDomain", "rel"), 0);
+    CHECK_EQ(store_watch(dom0, "@releaseDomain", "rel"), 0);
     ev0.n = 0;
-    CHECK_EQ(xs_release(dom0, 2), 0);
+    CHECK_EQ(store_release(dom0, 2), 0);
     CHECK(ts_has(&ev0, "@releaseDomain|rel"));
     ts_read(dom0, 0, "/local/domain/2/private", &err);
     CHECK_EQ(err, -ENOENT);
@@ -673,7 +673,7 @@ static void test_domains(void)
     CHECK(!strcmp(reply, "F"));
     /* The host's word that a domain is gone does the same. */
     ev0.n = 0;
-    xs_domain_gone(s, 1);
+    store_domain_gone(s, 1);
     CHECK(ts_has(&ev0, "@releaseDomain|rel"));
     ts_read(dom0, 0, "/local/domain/1/name", &err);
     CHECK_EQ(err, -ENOENT);
@@ -682,7 +682,7 @@ static void test_domains(void)
 
 static void test_control(void)
 {
-    char reply[XS_PAYLOAD_MAX + 1];
+    char reply[XENSTORE_PAYLOAD_MAX + 1];
     uint32_t len;
 
     setup(NULL);
@@ -716,25 +716,25 @@ static void test_error_names(void)
                                 ENOTEMPTY, ENOSYS, EROFS, EBUSY, EAGAIN, EISCONN, E2BIG, EPERM };
 
     for (size_t i = 0; i < ARRAY_SIZE(errs); i++) {
-        const char *name = xs_error_name(-errs[i]);
-        CHECK_EQ(xs_error_from_name(name, strlen(name) + 1), -errs[i]);
+        const char *name = store_error_name(-errs[i]);
+        CHECK_EQ(store_error_from_name(name, strlen(name) + 1), -errs[i]);
     }
-    CHECK(!strcmp(xs_error_name(-ETIMEDOUT), "EINVAL"));
-    CHECK_EQ(xs_error_from_name("EWHAT", 6), -EINVAL);
+    CHECK(!strcmp(store_error_name(-ETIMEDOUT), "EINVAL"));
+    CHECK_EQ(store_error_from_name("EWHAT", 6), -EINVAL);
     {
-        struct xs_quota q;
+        struct store_quota q;
         const char *name;
         unsigned v;
-        xs_store_config_default(&(struct xs_store_config){ 0 });
+        store_config_default(&(struct store_config){ 0 });
         memset(&q, 0, sizeof(q));
-        CHECK_EQ(xs_quota_parse(&q, "node-size=100"), 0);
+        CHECK_EQ(store_quota_parse(&q, "node-size=100"), 0);
         CHECK_EQ(q.node_size, 100);
-        CHECK_EQ(xs_quota_parse(&q, "node-size=0"), -EINVAL);
-        CHECK_EQ(xs_quota_parse(&q, "nodes"), -EINVAL);
-        CHECK_EQ(xs_quota_parse(&q, "bogus=3"), -EINVAL);
-        CHECK(xs_quota_get(&q, 4, &name, &v, NULL) && !strcmp(name, "node-size") && v == 100);
-        CHECK(!xs_quota_get(&q, 7, &name, &v, NULL));
-        CHECK_EQ(xs_quota_parse(&q, "node-permissions=9"), 0);
+        CHECK_EQ(store_quota_parse(&q, "node-size=0"), -EINVAL);
+        CHECK_EQ(store_quota_parse(&q, "nodes"), -EINVAL);
+        CHECK_EQ(store_quota_parse(&q, "bogus=3"), -EINVAL);
+        CHECK(store_quota_get(&q, 4, &name, &v, NULL) && !strcmp(name, "node-size") && v == 100);
+        CHECK(!store_quota_get(&q, 7, &name, &v, NULL));
+        CHECK_EQ(store_quota_parse(&q, "node-permissions=9"), 0);
         CHECK_EQ(q.node_perms, 9);
     }
 }
