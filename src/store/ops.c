@@ -528,6 +528,11 @@ static int do_introduce(struct request *r)
     if (split_args(r, argv, arglen, 3) != 3 || parse_domid(argv[0], DOMID_FIRST_RESERVED - 1, &domid) ||
         parse_domid(argv[2], UINT32_MAX, &evtchn) || evtchn == 0 || domid == 0)
         return -EINVAL;
+    /* On a host, only a domain that exists (the gfn and event channel
+     * name its ring, which memvisor does not map: guests connect in
+     * process). */
+    if (s->cfg.domain_exists && !s->cfg.domain_exists(s->cfg.domain_arg, (domid_t)domid))
+        return -ENOENT;
     d = store_domain_get(s, (domid_t)domid, true);
     if (!d)
         return -ENOMEM;

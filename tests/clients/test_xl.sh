@@ -66,7 +66,14 @@ claimed() { awk -v n="$1" '$1 == n { print $NF }' "$dir/claims"; }
 
 # Releasing the claim and destroying show through xl too.
 "$memvisor" claim "$d1" 0 || fail "cancel the claim"
+# A domain's death fires @releaseDomain in memvisord's xenstore.
+timeout 10 xenstore-watch -n 2 @releaseDomain >"$dir/release" 2>&1 &
+wpid=$!
+i=0
+while [ ! -s "$dir/release" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 "$memvisor" destroy "$d2" || fail "destroy d2"
+wait $wpid || fail "no @releaseDomain event: $(cat "$dir/release")"
+[ "$(grep -c @releaseDomain "$dir/release")" = 2 ] || fail "@releaseDomain: $(cat "$dir/release")"
 $XL info >"$dir/info" 2>/dev/null
 [ "$(field outstanding_claims)" = 0 ] || fail "after cancel: outstanding_claims $(field outstanding_claims)"
 $XL list >"$dir/list" 2>/dev/null
