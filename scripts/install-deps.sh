@@ -4,7 +4,7 @@
 # everything is there.
 set -eu
 
-PACKAGES="cmake ninja-build gcc clang libclang-rt-14-dev libxen-dev xenstore-utils"
+PACKAGES="cmake ninja-build gcc clang libclang-rt-14-dev libxen-dev xenstore-utils python3-pyxs"
 
 missing=""
 for p in $PACKAGES; do
