@@ -17,7 +17,8 @@
  * Latency: after handling anything the thread polls without sleeping for
  * poll_us before it blocks again, so a client making calls one after
  * another finds it awake: each call then costs one wake-up (the
- * client's) instead of two.  It stops polling as soon as the window
+ * client's) instead of two.  While it polls it yields, so that a client
+ * sharing its CPU runs at once.  It stops polling as soon as the window
  * passes with nothing to do.
  *
  * Watch events may be fired by other threads (guests inside memvisord
@@ -56,6 +57,7 @@ struct client {
     struct mv_lock out_lock;
     uint8_t *out;
     size_t out_head, out_len, out_cap;
+    bool paused;            /* requests wait until the output drains */
     uint32_t interest;      /* the epoll events asked for */
 };
 
@@ -86,8 +88,10 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Asks epoll for what the client needs now: its requests while its
- * output is not backed up, and writability while output waits. */
+/* Asks epoll for what the client needs now (out_lock held): its requests
+ * while its output is not backed up; writability while output waits, or
+ * while paused requests wait (so that the server thread resumes them
+ * even when another thread's write drained the output). */
 static void update_interest(struct client *cl)
 {
     uint32_t want = EPOLLRDHUP;
@@ -95,9 +99,9 @@ static void update_interest(struct client *cl)
 
     if (cl->gone)
         return;
-    if (cl->out_len < cl->srv->cfg.out_high)
+    if (!cl->paused && cl->out_len < cl->srv->cfg.out_high)
         want |= EPOLLIN;
-    if (cl->out_len)
+    if (cl->out_len || cl->paused)
         want |= EPOLLOUT;
     if (want == cl->interest)
         return;
@@ -138,12 +142,11 @@ static void flush_locked(struct client *cl)
     update_interest(cl);
 }
 
-/* Queues one message (header and body in two pieces) and writes what
- * the socket takes; out_lock held. */
+/* Queues one message and writes what the socket takes; out_lock held. */
 static void send_locked(struct client *cl, const struct xsd_sockmsg *hdr, const void *body,
-                        size_t body_len, const void *body2, size_t body2_len)
+                        size_t body_len)
 {
-    size_t need = sizeof(*hdr) + body_len + body2_len;
+    size_t need = sizeof(*hdr) + body_len;
 
     if (cl->gone)
         return;
@@ -171,8 +174,6 @@ static void send_locked(struct client *cl, const struct xsd_sockmsg *hdr, const 
         uint8_t *p = cl->out + cl->out_head + cl->out_len;
         memcpy(p, hdr, sizeof(*hdr));
         memcpy(p + sizeof(*hdr), body, body_len);
-        if (body2_len)
-            memcpy(p + sizeof(*hdr) + body_len, body2, body2_len);
         cl->out_len += need;
     }
     flush_locked(cl);
@@ -193,7 +194,7 @@ static void send_event(void *arg, const char *path, size_t path_len, const char 
     memcpy(body + path_len + 1, token, token_len);
     body[path_len + 1 + token_len] = '\0';
     lock_acquire(&cl->out_lock);
-    send_locked(cl, &hdr, body, hdr.len, NULL, 0);
+    send_locked(cl, &hdr, body, hdr.len);
     lock_release(&cl->out_lock);
 }
 
@@ -204,7 +205,7 @@ static void handle_request(struct client *cl, const struct xsd_sockmsg *req, con
 
     hdr.type = store_conn_request(cl->conn, req, payload, reply, &hdr.len);
     lock_acquire(&cl->out_lock);
-    send_locked(cl, &hdr, reply, hdr.len, NULL, 0);
+    send_locked(cl, &hdr, reply, hdr.len);
     lock_release(&cl->out_lock);
     store_conn_after_reply(cl->conn);
 }
@@ -219,7 +220,7 @@ static void handle_input(struct client *cl)
         struct xsd_sockmsg hdr;
         const uint8_t *payload;
         uint32_t next = off;
-        size_t backlog;
+        bool paused;
         int rc = store_reader_next(&cl->in, &next, &hdr, &payload);
 
         if (rc < 0) {
@@ -230,10 +231,14 @@ static void handle_input(struct client *cl)
         if (rc <= 0)
             break; /* the rest is still on its way */
         lock_acquire(&cl->out_lock);
-        backlog = cl->out_len;
+        paused = cl->out_len >= cl->srv->cfg.out_high;
+        if (paused) {
+            cl->paused = true; /* resumed once its output drains */
+            update_interest(cl);
+        }
         lock_release(&cl->out_lock);
-        if (backlog >= cl->srv->cfg.out_high)
-            break; /* resumed once its output drains */
+        if (paused)
+            break;
         handle_request(cl, &hdr, payload);
         off = next;
     }
@@ -332,13 +337,17 @@ static void accept_clients(struct store_server *srv)
 static void client_event(struct store_server *srv, struct client *cl, uint32_t events)
 {
     if (events & EPOLLOUT) {
-        bool drained;
+        bool resume;
 
         lock_acquire(&cl->out_lock);
         flush_locked(cl);
-        drained = cl->out_len < srv->cfg.out_high;
+        resume = cl->paused && cl->out_len <= srv->cfg.out_high / 2;
+        if (resume) {
+            cl->paused = false;
+            update_interest(cl);
+        }
         lock_release(&cl->out_lock);
-        if (drained)
+        if (resume)
             handle_input(cl); /* what waited for the output to drain */
     }
     if (events & EPOLLIN)
