@@ -64,6 +64,15 @@ static inline struct domain *test_domain(struct hv *hv, bool hvm, uint64_t max_p
     return d;
 }
 
+/* A number from the environment (MV_MODEL_OPS, ...), or dflt. */
+static inline uint64_t env_u64(const char *name, uint64_t dflt)
+{
+    const char *v = getenv(name);
+    uint64_t x;
+
+    return v && mv_parse_uint(v, 0, UINT64_MAX, &x) == 0 ? x : dflt;
+}
+
 static inline uint64_t test_rng(uint64_t *state)
 {
     uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));

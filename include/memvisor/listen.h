@@ -29,4 +29,12 @@ int mv_listen(const char *path, int type, const struct mv_logger *log,
 /* Removes the socket file, then releases the lock. */
 void mv_listen_close(struct mv_listener *l);
 
+/*
+ * For a server's main thread, before it starts any other: SIGPIPE
+ * ignored, and SIGTERM, SIGINT and SIGHUP blocked (in every thread started
+ * afterwards too) and delivered through the returned signalfd instead.
+ * -errno on failure.
+ */
+int mv_stop_signals(void);
+
 #endif

@@ -4,9 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -98,4 +101,19 @@ void mv_listen_close(struct mv_listener *l)
     unlink(l->path);
     close(l->lock_fd);
     l->sock = l->lock_fd = -1;
+}
+
+int mv_stop_signals(void)
+{
+    sigset_t sigs;
+    int fd;
+
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
 }

@@ -4,7 +4,6 @@
  * are those introduced to it).  Serves until SIGTERM, SIGINT or SIGHUP.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 
 #include "cli.h"
 #include "memvisor/client.h"
+#include "memvisor/listen.h"
 #include "memvisor/store.h"
 
 static void usage(FILE *out)
@@ -52,7 +52,6 @@ int cmd_xenstored(int argc, char **argv)
     struct store_server *srv;
     struct store *store;
     char path[108];
-    sigset_t sigs;
     uint64_t v;
     int c, sfd, rc;
 
@@ -108,15 +107,9 @@ int cmd_xenstored(int argc, char **argv)
     }
     vcfg.log = scfg.log;
 
-    signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
-    sigprocmask(SIG_BLOCK, &sigs, NULL);
-    sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+    sfd = mv_stop_signals();
     if (sfd < 0) {
-        perror("memvisor xenstored: signalfd");
+        fprintf(stderr, "memvisor xenstored: signalfd: %s\n", mv_strerror(sfd));
         return 1;
     }
     rc = store_create(&scfg, &store);

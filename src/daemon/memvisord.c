@@ -7,7 +7,6 @@
  * line, each overriding the one before.
  */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 
 #include "daemon.h"
 #include "memvisor/client.h"
+#include "memvisor/listen.h"
 
 static void usage(FILE *out)
 {
@@ -85,7 +85,6 @@ int main(int argc, char **argv)
     struct mv_logger log;
     const char *why = NULL;
     char err[512];
-    sigset_t sigs;
     struct daemon_xenstore *xs;
     struct server *srv;
     struct hv *hv;
@@ -160,15 +159,9 @@ int main(int argc, char **argv)
 
     /* Signals arrive through a signalfd in the main loop; every thread,
      * scrubbers included, inherits the mask set here. */
-    signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+    sfd = mv_stop_signals();
     if (sfd < 0) {
-        perror("memvisord: signalfd");
+        fprintf(stderr, "memvisord: signalfd: %s\n", mv_strerror(sfd));
         return 1;
     }
 

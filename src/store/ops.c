@@ -196,16 +196,28 @@ static int create_path(struct request *r, const char *path, size_t len, uint32_t
     return 0;
 }
 
+/* The request's one argument, a path, and the node there, which the
+ * caller must be allowed to access with perm. */
+static int path_node(struct request *r, bool special, unsigned perm, char *path, size_t *plen,
+                     struct store_nodeview *v)
+{
+    const char *arg;
+    size_t alen;
+    int rc;
+
+    if ((rc = onearg(r, &arg, &alen)) || (rc = get_path(r, arg, alen, special, path, plen)))
+        return rc;
+    return get_node(r, path, *plen, perm, v);
+}
+
 static int do_read(struct request *r)
 {
     char path[PATH_BUF];
     struct store_nodeview v;
-    const char *arg;
-    size_t alen, plen;
-    int rc;
+    size_t plen;
+    int rc = path_node(r, false, STORE_PERM_READ, path, &plen, &v);
 
-    if ((rc = onearg(r, &arg, &alen)) || (rc = get_path(r, arg, alen, false, path, &plen)) ||
-        (rc = get_node(r, path, plen, STORE_PERM_READ, &v)))
+    if (rc)
         return rc;
     if (v.value_len)
         memcpy(r->reply, v.value, v.value_len);
@@ -300,12 +312,11 @@ static int do_directory(struct request *r)
 {
     char path[PATH_BUF];
     struct store_nodeview v;
-    const char *arg, *names;
-    size_t alen, plen;
-    int rc;
+    const char *names;
+    size_t plen;
+    int rc = path_node(r, false, STORE_PERM_READ, path, &plen, &v);
 
-    if ((rc = onearg(r, &arg, &alen)) || (rc = get_path(r, arg, alen, false, path, &plen)) ||
-        (rc = get_node(r, path, plen, STORE_PERM_READ, &v)))
+    if (rc)
         return rc;
     /* Only a long list of children is too big; then DIRECTORY_PART. */
     if (v.children_bytes > XENSTORE_PAYLOAD_MAX)
@@ -369,12 +380,10 @@ static int do_get_perms(struct request *r)
 {
     char path[PATH_BUF];
     struct store_nodeview v;
-    const char *arg;
-    size_t alen, plen;
-    int rc;
+    size_t plen;
+    int rc = path_node(r, true, STORE_PERM_READ, path, &plen, &v);
 
-    if ((rc = onearg(r, &arg, &alen)) || (rc = get_path(r, arg, alen, true, path, &plen)) ||
-        (rc = get_node(r, path, plen, STORE_PERM_READ, &v)))
+    if (rc)
         return rc;
     *r->reply_len = (uint32_t)store_perms_format(v.perms, v.nr_perms, r->reply, XENSTORE_PAYLOAD_MAX);
     return 0;

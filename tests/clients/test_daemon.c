@@ -29,6 +29,7 @@
 #include <xen/sysctl.h>
 
 #include "../harness.h"
+#include "proc_support.h"
 #include "memvisor/client.h"
 #include "memvisor/hypercall.h"
 #include "memvisor/toolstack.h"
@@ -40,41 +41,13 @@ static char dir[64], sock_path[128], log_path[128];
 static pid_t start_daemon_on(const char *path, const char *max_clients)
 {
     char xs_path[160];
-    pid_t pid;
 
     /* Its xenstore beside its hypercall socket. */
     snprintf(xs_path, sizeof(xs_path), "%s.xs", path);
-    pid = fork();
-    if (pid == 0) {
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        dup2(fd, 2);
-        execl(memvisord, memvisord, "--socket", path, "--xenstore-socket", xs_path, "--ram",
-              "256M", "--nodes", "2", "--log-level", "info", "--max-clients", max_clients,
-              (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static bool wait_for(const char *path)
-{
-    struct stat st;
-
-    for (int i = 0; i < 200; i++) {
-        if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-            return true;
-        usleep(20000);
-    }
-    return false;
-}
-
-static int stop_daemon(pid_t pid)
-{
-    int status = -1;
-
-    kill(pid, SIGTERM);
-    waitpid(pid, &status, 0);
-    return status;
+    return start_logged((char *[]){ (char *)memvisord, "--socket", (char *)path, "--xenstore-socket",
+                                    xs_path, "--ram", "256M", "--nodes", "2", "--log-level", "info",
+                                    "--max-clients", (char *)max_clients, NULL },
+                        log_path);
 }
 
 static int raw_connect(void)
@@ -288,7 +261,7 @@ static void test_client_cap(void)
     /* A second daemon that serves at most 4 clients at once. */
     snprintf(path, sizeof(path), "%s/capped.sock", dir);
     pid = start_daemon_on(path, "4");
-    REQUIRE(wait_for(path));
+    REQUIRE(wait_for_socket(path));
     for (int i = 0; i < 4; i++)
         REQUIRE(mv_client_connect(path, &c[i]) == 0);
     CHECK(mv_client_connect(path, &extra) != 0);
@@ -299,7 +272,7 @@ static void test_client_cap(void)
         usleep(10000);
     CHECK(extra != NULL);
     mv_client_close(extra);
-    CHECK(stop_daemon(pid) == 0);
+    CHECK(stop_process(pid) == 0);
     CHECK(good_client_works());
 }
 
@@ -315,17 +288,7 @@ static void test_second_instance(void)
 
 static int run_daemon_with(const char *a, const char *b, const char *c)
 {
-    pid_t pid = fork();
-    int status = -1;
-
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        dup2(fd, 2);
-        execl(memvisord, memvisord, a, b, c, (char *)NULL);
-        _exit(127);
-    }
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run_quietly((char *[]){ (char *)memvisord, (char *)a, (char *)b, (char *)c, NULL });
 }
 
 static void test_bad_configuration(void)
@@ -372,7 +335,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     pid = start_daemon_on(sock_path, "64");
-    if (!wait_for(sock_path)) {
+    if (!wait_for_socket(sock_path)) {
         fprintf(stderr, "memvisord did not start\n");
         return 1;
     }
@@ -391,7 +354,7 @@ int main(int argc, char **argv)
         bool connected = mv_client_connect(sock_path, &c) == 0;
         struct stat st;
 
-        status = stop_daemon(pid);
+        status = stop_process(pid);
         harness_current = "sigterm";
         CHECK(connected);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);

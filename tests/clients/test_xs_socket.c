@@ -22,47 +22,20 @@
 #include <unistd.h>
 
 #include "../harness.h"
+#include "proc_support.h"
 #include "memvisor/store.h"
 
 static const char *memvisor;
 static char dir[64], sock_path[100], log_path[128];
 
-static pid_t start_server(const char *path, const char *extra)
+static pid_t start_server(const char *path)
 {
-    pid_t pid = fork();
-
-    if (pid == 0) {
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        dup2(fd, 2);
-        execl(memvisor, memvisor, "xenstored", "--socket", path, "--log-level", "info", extra,
-              (char *)NULL);
-        _exit(127);
-    }
-    return pid;
+    return start_logged((char *[]){ (char *)memvisor, "xenstored", "--socket", (char *)path,
+                                    "--log-level", "info", NULL },
+                        log_path);
 }
 
-static bool wait_for(const char *path)
-{
-    struct stat st;
-
-    for (int i = 0; i < 200; i++) {
-        if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-            return true;
-        usleep(20000);
-    }
-    return false;
-}
-
-static int stop_server(pid_t pid)
-{
-    int status = -1;
-
-    kill(pid, SIGTERM);
-    waitpid(pid, &status, 0);
-    return status;
-}
-
-static int store_connect(void)
+static int sock_connect(void)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     int s = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -172,7 +145,7 @@ static bool is_closed(int s, int timeout_ms)
 static bool good_client_works(void)
 {
     char reply[XENSTORE_PAYLOAD_MAX + 1];
-    int s = store_connect();
+    int s = sock_connect();
     bool ok = s >= 0 && call(s, XS_WRITE, 1, 0, "/ok\0yes", 7, reply) == XS_WRITE &&
               call(s, XS_READ, 2, 0, "/ok", 4, reply) == XS_READ && !strcmp(reply, "yes");
 
@@ -186,7 +159,7 @@ static void test_fragments_and_ids(void)
     uint8_t msg[256];
     char reply[XENSTORE_PAYLOAD_MAX + 1];
     struct xsd_sockmsg hdr;
-    int s = store_connect();
+    int s = sock_connect();
     size_t n;
 
     REQUIRE(s >= 0);
@@ -236,7 +209,7 @@ static void test_many_clients(void)
     unsigned ok = 0;
 
     for (int i = 0; i < N; i++)
-        s[i] = store_connect();
+        s[i] = sock_connect();
     for (int i = 0; i < N; i++) {
         int n = snprintf(payload, sizeof(payload), "/many/c%d%c%d", i, 0, i);
         if (s[i] >= 0 && call(s[i], XS_WRITE, (uint32_t)i, 0, payload, (uint32_t)n, reply) == XS_WRITE)
@@ -259,7 +232,7 @@ static void test_many_clients(void)
 static void test_oversized_message(void)
 {
     struct xsd_sockmsg hdr = { XS_WRITE, 1, 0, XENSTORE_PAYLOAD_MAX + 1 };
-    int s = store_connect();
+    int s = sock_connect();
 
     REQUIRE(s >= 0);
     CHECK(send_all(s, &hdr, sizeof(hdr)));
@@ -271,7 +244,7 @@ static void test_oversized_message(void)
 static void test_half_message(void)
 {
     struct xsd_sockmsg hdr = { XS_WRITE, 1, 0, 100 };
-    int s = store_connect();
+    int s = sock_connect();
     struct timespec t0, t1;
 
     REQUIRE(s >= 0);
@@ -296,7 +269,7 @@ static void test_client_not_reading(void)
     static uint8_t msg[STORE_HEADER_BYTES + XENSTORE_PAYLOAD_MAX];
     char reply[XENSTORE_PAYLOAD_MAX + 1];
     struct xsd_sockmsg hdr;
-    int s = store_connect(), sent = 0, got = 0;
+    int s = sock_connect(), sent = 0, got = 0;
     size_t n;
     int fl;
 
@@ -339,8 +312,7 @@ static void test_event_flood(void)
 {
     static char payload[XENSTORE_PAYLOAD_MAX];
     char reply[XENSTORE_PAYLOAD_MAX + 1];
-    struct xsd_sockmsg hdr;
-    int watcher = store_connect(), writer = store_connect();
+    int watcher = sock_connect(), writer = sock_connect();
     unsigned written = 0;
     struct timespec t0, t1;
     double secs;
@@ -368,12 +340,11 @@ static void test_event_flood(void)
     CHECK(good_client_works());
     close(watcher);
     close(writer);
-    (void)hdr;
 }
 
 static void test_second_instance(void)
 {
-    pid_t pid = start_server(sock_path, NULL);
+    pid_t pid = start_server(sock_path);
     int status;
 
     waitpid(pid, &status, 0);
@@ -383,18 +354,7 @@ static void test_second_instance(void)
 
 static int run_with(const char *a, const char *b)
 {
-    pid_t pid = fork();
-    int status = -1;
-
-    if (pid == 0) {
-        int fd = open("/dev/null", O_WRONLY);
-        dup2(fd, 2);
-        dup2(fd, 1);
-        execl(memvisor, memvisor, "xenstored", a, b, (char *)NULL);
-        _exit(127);
-    }
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run_quietly((char *[]){ (char *)memvisor, "xenstored", (char *)a, (char *)b, NULL });
 }
 
 static void test_bad_command_lines(void)
@@ -428,8 +388,8 @@ int main(int argc, char **argv)
     snprintf(log_path, sizeof(log_path), "%s/server.log", dir);
     signal(SIGPIPE, SIG_IGN);
 
-    pid = start_server(sock_path, NULL);
-    if (!wait_for(sock_path)) {
+    pid = start_server(sock_path);
+    if (!wait_for_socket(sock_path)) {
         fprintf(stderr, "memvisor xenstored did not start\n");
         return 1;
     }
@@ -440,14 +400,14 @@ int main(int argc, char **argv)
             TEST_ENTRY(test_client_not_reading), TEST_ENTRY(test_event_flood),
             TEST_ENTRY(test_second_instance), TEST_ENTRY(test_bad_command_lines),
         };
-        failed = (unsigned)harness_run("store_socket", tests, ARRAY_SIZE(tests));
+        failed = (unsigned)harness_run("xs_socket", tests, ARRAY_SIZE(tests));
     }
     /* SIGTERM with a client connected: a clean stop, the socket removed. */
     {
-        int s = store_connect();
+        int s = sock_connect();
         struct stat st;
 
-        status = stop_server(pid);
+        status = stop_process(pid);
         harness_current = "sigterm";
         CHECK(s >= 0);
         CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);

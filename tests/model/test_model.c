@@ -828,14 +828,6 @@ static void run_model(uint64_t seed, uint64_t ops, enum claim_gate gate)
     free(m.page);
 }
 
-static uint64_t env_u64(const char *name, uint64_t dflt)
-{
-    const char *v = getenv(name);
-    uint64_t x;
-
-    return v && mv_parse_uint(v, 0, UINT64_MAX, &x) == 0 ? x : dflt;
-}
-
 static void test_model(void)
 {
     uint64_t ops = env_u64("MV_MODEL_OPS", 1000000);

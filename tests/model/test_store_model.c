@@ -1011,14 +1011,6 @@ static void run_model(uint64_t seed, uint64_t ops)
     store_destroy(m.s);
 }
 
-static uint64_t env_u64(const char *name, uint64_t dflt)
-{
-    const char *v = getenv(name);
-    uint64_t x;
-
-    return v && mv_parse_uint(v, 0, UINT64_MAX, &x) == 0 ? x : dflt;
-}
-
 static void test_store_model(void)
 {
     /* A store request is cheap: a quarter of the host model's budget. */
