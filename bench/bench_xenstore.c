@@ -163,7 +163,8 @@ static void emit(const char *name, const char *unit, double ours, double peer, c
 
     snprintf(peer_name, sizeof(peer_name), "peer_%s", name);
     if (have_peer)
-        bench_emit(peer_name, peer, unit, NULL, 0, "Debian's C xenstored 4.17, same client and calls");
+        bench_emit(peer_name, peer, unit, NULL, 0,
+                   "Debian's C xenstored 4.17, same client and calls");
     bench_emit(name, ours, unit, have_peer ? peer_name : NULL, peer, note);
 }
 

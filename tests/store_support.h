@@ -53,7 +53,7 @@ static inline struct store *ts_store(const struct store_quota *quota)
 }
 
 static inline struct store_conn *ts_conn(struct store *s, domid_t domid, bool privileged,
-                                      struct ts_events *events)
+                                         struct ts_events *events)
 {
     struct store_event_sink sink = { ts_record, events };
     struct store_conn *c = NULL;
@@ -66,9 +66,9 @@ static inline struct store_conn *ts_conn(struct store *s, domid_t domid, bool pr
 }
 
 /* A raw request: the reply's type; the reply, NUL-terminated, in reply. */
-static inline enum xsd_sockmsg_type ts_raw(struct store_conn *c, enum xsd_sockmsg_type type, uint32_t tx,
-                                  const void *payload, uint32_t len, char *reply,
-                                  uint32_t *reply_len)
+static inline enum xsd_sockmsg_type ts_raw(struct store_conn *c, enum xsd_sockmsg_type type,
+                                           uint32_t tx, const void *payload, uint32_t len,
+                                           char *reply, uint32_t *reply_len)
 {
     struct xsd_sockmsg hdr = { type, 77, tx, len };
     uint32_t rlen = 0;

@@ -53,7 +53,7 @@ int store_quota_parse(struct store_quota *q, const char *setting) MV_MUST_CHECK;
 /* The i-th quota's name, value and description (what may be NULL);
  * false past the last. */
 bool store_quota_get(const struct store_quota *q, unsigned i, const char **name, unsigned *value,
-                  const char **what);
+                     const char **what);
 
 struct store_config {
     struct store_quota quota;
@@ -85,7 +85,7 @@ void store_destroy(struct store *s);
  * quotas, and must belong to a domain introduced to the store (-ENOENT).
  */
 int store_conn_open(struct store *s, domid_t domid, bool privileged,
-                 const struct store_event_sink *sink, struct store_conn **out) MV_MUST_CHECK;
+                    const struct store_event_sink *sink, struct store_conn **out) MV_MUST_CHECK;
 /* Drops the connection's watches and transactions. */
 void store_conn_close(struct store_conn *c);
 
@@ -126,25 +126,25 @@ static inline void store_reader_filled(struct store_reader *r, size_t n)
  * *off moved past it; 0 when the rest has not arrived; -EPROTO for a
  * message longer than XENSTORE_PAYLOAD_MAX (its sender must be dropped). */
 int store_reader_next(const struct store_reader *r, uint32_t *off, struct xsd_sockmsg *hdr,
-                   const uint8_t **payload);
+                      const uint8_t **payload);
 /* Drops the first off bytes (the messages taken). */
 void store_reader_consume(struct store_reader *r, uint32_t off);
 
 /* The typed helpers: 0 or -errno (Xen's error names map to errnos). */
 int store_read(struct store_conn *c, uint32_t tx, const char *path, char *value, size_t cap,
-            size_t *len) MV_MUST_CHECK;
+               size_t *len) MV_MUST_CHECK;
 int store_write(struct store_conn *c, uint32_t tx, const char *path, const void *value,
-             size_t len) MV_MUST_CHECK;
+                size_t len) MV_MUST_CHECK;
 int store_mkdir(struct store_conn *c, uint32_t tx, const char *path) MV_MUST_CHECK;
 int store_rm(struct store_conn *c, uint32_t tx, const char *path) MV_MUST_CHECK;
 /* NUL-separated child names into buf (at most XENSTORE_PAYLOAD_MAX). */
 int store_directory(struct store_conn *c, uint32_t tx, const char *path, char *buf, size_t cap,
-                 size_t *len) MV_MUST_CHECK;
+                    size_t *len) MV_MUST_CHECK;
 /* perms: NUL-separated "r0", "w1", ... as on the wire. */
 int store_set_perms(struct store_conn *c, uint32_t tx, const char *path, const char *perms,
-                 size_t len) MV_MUST_CHECK;
+                    size_t len) MV_MUST_CHECK;
 int store_get_perms(struct store_conn *c, uint32_t tx, const char *path, char *buf, size_t cap,
-                 size_t *len) MV_MUST_CHECK;
+                    size_t *len) MV_MUST_CHECK;
 int store_watch(struct store_conn *c, const char *path, const char *token) MV_MUST_CHECK;
 int store_unwatch(struct store_conn *c, const char *path, const char *token) MV_MUST_CHECK;
 int store_transaction_start(struct store_conn *c, uint32_t *tx) MV_MUST_CHECK;
@@ -191,7 +191,7 @@ void store_server_config_default(struct store_server_config *cfg);
 /* Listens on cfg->path (one instance per path: -EADDRINUSE).  -EINVAL
  * for a bad config; failures are logged. */
 int store_server_open(struct store *s, const struct store_server_config *cfg,
-                   struct store_server **out) MV_MUST_CHECK;
+                      struct store_server **out) MV_MUST_CHECK;
 /* Serves until stop_fd becomes readable (it is not read). */
 void store_server_run(struct store_server *srv, int stop_fd);
 /* Disconnects every client and removes the socket. */

@@ -74,14 +74,16 @@ int cmd_xenstored(int argc, char **argv)
             break;
         case 'm':
             if (mv_parse_uint(optarg, 1, 65536, &v)) {
-                fprintf(stderr, "memvisor xenstored: --max-clients: '%s' is not 1 to 65536\n", optarg);
+                fprintf(stderr, "memvisor xenstored: --max-clients: '%s' is not 1 to 65536\n",
+                        optarg);
                 return 2;
             }
             vcfg.max_clients = (unsigned)v;
             break;
         case 'p':
             if (mv_parse_uint(optarg, 0, 1000000, &v)) {
-                fprintf(stderr, "memvisor xenstored: --poll-us: '%s' is not 0 to 1000000\n", optarg);
+                fprintf(stderr, "memvisor xenstored: --poll-us: '%s' is not 0 to 1000000\n",
+                        optarg);
                 return 2;
             }
             vcfg.poll_us = (unsigned)v;

@@ -110,7 +110,7 @@ void store_destroy(struct store *s)
 }
 
 int store_conn_open(struct store *s, domid_t domid, bool privileged,
-                 const struct store_event_sink *sink, struct store_conn **out)
+                    const struct store_event_sink *sink, struct store_conn **out)
 {
     struct store_conn *c;
     int rc = 0;
@@ -189,7 +189,7 @@ void store_conn_after_reply(struct store_conn *c)
 }
 
 int store_reader_next(const struct store_reader *r, uint32_t *off, struct xsd_sockmsg *hdr,
-                   const uint8_t **payload)
+                      const uint8_t **payload)
 {
     if (r->len - *off < STORE_HEADER_BYTES)
         return 0;
@@ -258,7 +258,8 @@ static int call(struct store_conn *c, enum xsd_sockmsg_type type, uint32_t tx, c
     return 0;
 }
 
-static int simple_call(struct store_conn *c, enum xsd_sockmsg_type type, uint32_t tx, const struct msg *m)
+static int simple_call(struct store_conn *c, enum xsd_sockmsg_type type, uint32_t tx,
+                       const struct msg *m)
 {
     uint8_t reply[XENSTORE_PAYLOAD_MAX + 1];
     uint32_t len;
@@ -275,7 +276,8 @@ static int copy_out(const uint8_t *reply, uint32_t len, void *buf, size_t cap, s
     return 0;
 }
 
-int store_read(struct store_conn *c, uint32_t tx, const char *path, char *value, size_t cap, size_t *len)
+int store_read(struct store_conn *c, uint32_t tx, const char *path, char *value, size_t cap,
+               size_t *len)
 {
     uint8_t reply[XENSTORE_PAYLOAD_MAX + 1];
     struct msg m = { .len = 0 };
@@ -297,7 +299,8 @@ int store_write(struct store_conn *c, uint32_t tx, const char *path, const void 
     return simple_call(c, XS_WRITE, tx, &m);
 }
 
-static int path_call(struct store_conn *c, enum xsd_sockmsg_type type, uint32_t tx, const char *path)
+static int path_call(struct store_conn *c, enum xsd_sockmsg_type type, uint32_t tx,
+                     const char *path)
 {
     struct msg m = { .len = 0 };
     int rc = msg_add_str(&m, path);
@@ -316,7 +319,7 @@ int store_rm(struct store_conn *c, uint32_t tx, const char *path)
 }
 
 int store_directory(struct store_conn *c, uint32_t tx, const char *path, char *buf, size_t cap,
-                 size_t *len)
+                    size_t *len)
 {
     uint8_t reply[XENSTORE_PAYLOAD_MAX + 1];
     struct msg m = { .len = 0 };
@@ -328,7 +331,8 @@ int store_directory(struct store_conn *c, uint32_t tx, const char *path, char *b
     return copy_out(reply, rlen, buf, cap, len);
 }
 
-int store_set_perms(struct store_conn *c, uint32_t tx, const char *path, const char *perms, size_t len)
+int store_set_perms(struct store_conn *c, uint32_t tx, const char *path, const char *perms,
+                    size_t len)
 {
     struct msg m = { .len = 0 };
     int rc;
@@ -339,7 +343,7 @@ int store_set_perms(struct store_conn *c, uint32_t tx, const char *path, const c
 }
 
 int store_get_perms(struct store_conn *c, uint32_t tx, const char *path, char *buf, size_t cap,
-                 size_t *len)
+                    size_t *len)
 {
     uint8_t reply[XENSTORE_PAYLOAD_MAX + 1];
     struct msg m = { .len = 0 };

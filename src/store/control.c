@@ -62,7 +62,7 @@ static int control_quota(struct store *s, int argc, const char **argv, struct ou
 }
 
 int store_control(struct store_ctx *ctx, const char *payload, size_t len, char *reply,
-               uint32_t *reply_len)
+                  uint32_t *reply_len)
 {
     struct store *s = ctx->s;
     struct out o = { reply, 0 };

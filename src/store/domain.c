@@ -21,7 +21,8 @@ static const struct {
       "Max. number of accessed nodes per transaction" },
     { "node-size", offsetof(struct store_quota, node_size), "Max. size of a node" },
     { "path-max", offsetof(struct store_quota, path_max), "Max. length of a node path" },
-    { "permissions", offsetof(struct store_quota, node_perms), "Max. number of permissions per node" },
+    { "permissions", offsetof(struct store_quota, node_perms),
+      "Max. number of permissions per node" },
 };
 
 int store_quota_set(struct store_quota *q, const char *name, uint64_t value)
@@ -55,7 +56,7 @@ int store_quota_parse(struct store_quota *q, const char *setting)
 }
 
 bool store_quota_get(const struct store_quota *q, unsigned i, const char **name, unsigned *value,
-                  const char **what)
+                     const char **what)
 {
     if (i >= ARRAY_SIZE(quota_names))
         return false;

@@ -165,13 +165,15 @@ static int create_path(struct request *r, const char *path, size_t len, uint32_t
     if (!(view_perm(ctx, &parent) & STORE_PERM_WRITE))
         return -EACCES;
     if (store_conn_quota(ctx->conn)) {
-        int64_t owned = (int64_t)s->owned[ctx->conn->domid] + (ctx->txn ? ctx->txn->owned_delta : 0);
+        int64_t owned =
+            (int64_t)s->owned[ctx->conn->domid] + (ctx->txn ? ctx->txn->owned_delta : 0);
         if (owned + missing > s->cfg.quota.nodes)
             return -ENOSPC;
     }
     /* The parent gains a name; each new node but the last holds one. */
     store_basename(path, ends[missing - 1], &base_len);
-    if (too_big(ctx, node_size(parent.nr_perms, parent.value_len, parent.children_bytes + base_len + 1)))
+    if (too_big(ctx,
+                node_size(parent.nr_perms, parent.value_len, parent.children_bytes + base_len + 1)))
         return -ENOSPC;
     for (unsigned i = missing - 1; i > 0; i--) {
         store_basename(path, ends[i - 1], &base_len);
@@ -385,7 +387,8 @@ static int do_get_perms(struct request *r)
 
     if (rc)
         return rc;
-    *r->reply_len = (uint32_t)store_perms_format(v.perms, v.nr_perms, r->reply, XENSTORE_PAYLOAD_MAX);
+    *r->reply_len =
+        (uint32_t)store_perms_format(v.perms, v.nr_perms, r->reply, XENSTORE_PAYLOAD_MAX);
     return 0;
 }
 
@@ -534,7 +537,8 @@ static int do_introduce(struct request *r)
     uint32_t domid, evtchn;
     struct store_domain *d;
 
-    if (split_args(r, argv, arglen, 3) != 3 || parse_domid(argv[0], DOMID_FIRST_RESERVED - 1, &domid) ||
+    if (split_args(r, argv, arglen, 3) != 3 ||
+        parse_domid(argv[0], DOMID_FIRST_RESERVED - 1, &domid) ||
         parse_domid(argv[2], UINT32_MAX, &evtchn) || evtchn == 0 || domid == 0)
         return -EINVAL;
     /* On a host, only a domain that exists (the gfn and event channel

@@ -10,7 +10,8 @@
 
 static const char perm_letter[4] = { 'n', 'r', 'w', 'b' };
 
-int store_perms_parse(const char *buf, size_t len, struct store_perm *out, uint16_t *nr, uint16_t max)
+int store_perms_parse(const char *buf, size_t len, struct store_perm *out, uint16_t *nr,
+                      uint16_t max)
 {
     uint16_t count = 0;
     size_t i = 0;
@@ -78,7 +79,7 @@ static bool entry_is_live(const struct store *s, uint32_t id, uint64_t node_gen)
 }
 
 unsigned store_perm_for_conn(const struct store_ctx *ctx, const struct store_perm *p, uint16_t nr,
-                          uint64_t node_gen)
+                             uint64_t node_gen)
 {
     const struct store_conn *c = ctx->conn;
     const struct store_domain *d = ctx->s->domains[c->domid];

@@ -358,7 +358,8 @@ static void client_event(struct store_server *srv, struct client *cl, uint32_t e
         client_close(srv, cl);
 }
 
-int store_server_open(struct store *s, const struct store_server_config *cfg, struct store_server **out)
+int store_server_open(struct store *s, const struct store_server_config *cfg,
+                      struct store_server **out)
 {
     struct store_server *srv = calloc(1, sizeof(*srv));
     struct epoll_event ev = { .events = EPOLLIN };

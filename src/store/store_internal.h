@@ -201,16 +201,16 @@ static inline struct store_hentry *store_hash_bucket(const struct store_hash *h,
 /* tree.c: nodes */
 struct store_node *store_tree_lookup(struct store *s, const char *path, size_t len);
 int store_tree_create(struct store *s, const char *path, size_t len, struct store_node *parent,
-                   const struct store_perm *perms, uint16_t nr_perms, struct store_node **out);
+                      const struct store_perm *perms, uint16_t nr_perms, struct store_node **out);
 /* The children's names (children_bytes of them); NULL without memory. */
 const char *store_node_names(struct store_node *n);
 int store_node_set_value(struct store *s, struct store_node *n, const uint8_t *value, uint32_t len);
 int store_node_set_perms(struct store *s, struct store_node *n, const struct store_perm *perms,
-                      uint16_t nr);
+                         uint16_t nr);
 /* Deletes n and its subtree; fn (may be NULL) sees each node, children
  * first, before it goes. */
 void store_tree_delete(struct store *s, struct store_node *n,
-                    void (*fn)(void *arg, struct store_node *n), void *arg);
+                       void (*fn)(void *arg, struct store_node *n), void *arg);
 const char *store_basename(const char *path, size_t len, size_t *base_len);
 size_t store_parent_len(const char *path, size_t len);
 /*
@@ -218,15 +218,16 @@ size_t store_parent_len(const char *path, size_t len);
  * home; checks characters and form; special (@...) paths only when
  * allowed.  out must hold XENSTORE_PAYLOAD_MAX + 64 bytes.  -EINVAL.
  */
-int store_canonical_path(const struct store_conn *c, const char *in, size_t in_len, bool allow_special,
-                      char *out, size_t *out_len);
+int store_canonical_path(const struct store_conn *c, const char *in, size_t in_len,
+                         bool allow_special, char *out, size_t *out_len);
 
 /* perms.c */
-int store_perms_parse(const char *buf, size_t len, struct store_perm *out, uint16_t *nr, uint16_t max);
+int store_perms_parse(const char *buf, size_t len, struct store_perm *out, uint16_t *nr,
+                      uint16_t max);
 size_t store_perms_format(const struct store_perm *p, uint16_t nr, char *buf, size_t cap);
 /* The rights conn has on a node with these permissions and generation. */
 unsigned store_perm_for_conn(const struct store_ctx *ctx, const struct store_perm *p, uint16_t nr,
-                          uint64_t node_gen);
+                             uint64_t node_gen);
 
 /* txn.c */
 int store_txn_start(struct store_ctx *ctx, uint32_t *id);
@@ -239,9 +240,9 @@ int store_txn_queue_event(struct store_txn *t, const char *path, size_t len, boo
 
 /* watch.c */
 int store_watch_add(struct store_ctx *ctx, const char *path, size_t path_len, const char *token,
-                 size_t token_len, int depth, uint32_t strip);
+                    size_t token_len, int depth, uint32_t strip);
 int store_watch_remove(struct store_ctx *ctx, const char *path, size_t path_len, const char *token,
-                    size_t token_len);
+                       size_t token_len);
 void store_watch_remove_all(struct store *s, struct store_conn *c);
 /* Fires the watches on a path (and, unless exact, on its ancestors). */
 void store_fire(struct store *s, const char *path, size_t len, bool exact);
@@ -253,7 +254,7 @@ struct store_old_perms {
     uint64_t generation;
 };
 void store_fire_old(struct store *s, const char *path, size_t len, bool exact,
-                 const struct store_old_perms *old);
+                    const struct store_old_perms *old);
 void store_fire_special(struct store *s, const char *name, domid_t domid);
 void store_send_event(struct store_watch *w, const char *path, size_t len);
 
@@ -272,7 +273,7 @@ unsigned store_check_locked(struct store *s, FILE *report);
 
 /* control.c */
 int store_control(struct store_ctx *ctx, const char *payload, size_t len, char *reply,
-               uint32_t *reply_len);
+                  uint32_t *reply_len);
 
 /* Helpers for replies. */
 static inline bool store_conn_quota(const struct store_conn *c)

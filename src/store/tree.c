@@ -73,7 +73,8 @@ int store_hash_insert(struct store_hash *h, struct store_hentry *e)
 
 void store_hash_remove(struct store_hash *h, struct store_hentry *e)
 {
-    for (struct store_hentry **pp = &h->buckets[e->hash & (h->nbuckets - 1)]; *pp; pp = &(*pp)->next) {
+    for (struct store_hentry **pp = &h->buckets[e->hash & (h->nbuckets - 1)]; *pp;
+         pp = &(*pp)->next) {
         if (*pp == e) {
             *pp = e->next;
             h->count--;
@@ -165,7 +166,7 @@ static uint64_t node_bytes(const struct store_node *n)
 }
 
 int store_tree_create(struct store *s, const char *path, size_t len, struct store_node *parent,
-                   const struct store_perm *perms, uint16_t nr_perms, struct store_node **out)
+                      const struct store_perm *perms, uint16_t nr_perms, struct store_node **out)
 {
     struct store_node *n = calloc(1, sizeof(*n));
     const char *base;
@@ -234,7 +235,7 @@ int store_node_set_value(struct store *s, struct store_node *n, const uint8_t *v
 }
 
 int store_node_set_perms(struct store *s, struct store_node *n, const struct store_perm *perms,
-                      uint16_t nr)
+                         uint16_t nr)
 {
     struct store_perm *copy = malloc(nr * sizeof(*perms));
 
@@ -283,7 +284,7 @@ static void node_unlink_free(struct store *s, struct store_node *n)
 }
 
 void store_tree_delete(struct store *s, struct store_node *n,
-                    void (*fn)(void *arg, struct store_node *n), void *arg)
+                       void (*fn)(void *arg, struct store_node *n), void *arg)
 {
     /* Post-order without recursion: always descend to the last child. */
     struct store_node *cur = n;
@@ -313,7 +314,7 @@ static bool valid_char(char c)
 }
 
 int store_canonical_path(const struct store_conn *c, const char *in, size_t len, bool allow_special,
-                      char *out, size_t *out_len)
+                         char *out, size_t *out_len)
 {
     size_t n = 0;
 

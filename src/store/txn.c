@@ -87,7 +87,8 @@ void store_txn_free(struct store *s, struct store_txn *t)
     free(t);
 }
 
-static struct store_txnode *txn_lookup(struct store_txn *t, const char *path, size_t len, uint64_t hash)
+static struct store_txnode *txn_lookup(struct store_txn *t, const char *path, size_t len,
+                                       uint64_t hash)
 {
     for (struct store_hentry *e = store_hash_bucket(&t->nodes, hash); e; e = e->next) {
         struct store_txnode *n = (struct store_txnode *)e;
@@ -209,7 +210,8 @@ static void unlink_txn(struct store_conn *c, struct store_txn *t)
 
 static int cmp_created(const void *a, const void *b)
 {
-    const struct store_txnode *x = *(struct store_txnode *const *)a, *y = *(struct store_txnode *const *)b;
+    const struct store_txnode *x = *(struct store_txnode *const *)a,
+                              *y = *(struct store_txnode *const *)b;
 
     return x->created_seq < y->created_seq ? -1 : x->created_seq > y->created_seq;
 }
@@ -251,11 +253,12 @@ static int apply(struct store *s, struct store_txn *t)
         qsort(created, nr_created, sizeof(*created), cmp_created);
     for (uint32_t i = 0; i < nr_created; i++) {
         struct store_txnode *n = created[i];
-        struct store_node *parent = store_tree_lookup(s, n->path, store_parent_len(n->path, n->path_len));
+        struct store_node *parent =
+            store_tree_lookup(s, n->path, store_parent_len(n->path, n->path_len));
         struct store_node *g = store_tree_lookup(s, n->path, n->path_len);
 
         if (!g && (!parent || store_tree_create(s, n->path, n->path_len, parent, n->perms,
-                                             n->nr_perms, &g))) {
+                                                n->nr_perms, &g))) {
             rc = -ENOMEM;
             continue;
         }

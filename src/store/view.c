@@ -75,7 +75,8 @@ void view_event_old(struct store_ctx *ctx, const char *path, size_t len,
         store_fire_old(ctx->s, path, len, false, old);
 }
 
-int view_set_value(struct store_ctx *ctx, struct store_nodeview *v, const uint8_t *value, uint32_t len)
+int view_set_value(struct store_ctx *ctx, struct store_nodeview *v, const uint8_t *value,
+                   uint32_t len)
 {
     uint8_t *copy = NULL;
 
@@ -118,7 +119,8 @@ int view_set_perms(struct store_ctx *ctx, struct store_nodeview *v, const struct
     return 0;
 }
 
-static int txnode_add_child(struct store_txn *t, struct store_txnode *parent, const char *name, size_t len)
+static int txnode_add_child(struct store_txn *t, struct store_txnode *parent, const char *name,
+                            size_t len)
 {
     uint32_t need = parent->children_len + (uint32_t)len + 1;
 

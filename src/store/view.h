@@ -28,7 +28,8 @@ unsigned view_perm(const struct store_ctx *ctx, const struct store_nodeview *v);
 /* The children's names, NUL-separated (children_bytes of them); NULL
  * when there are none, or no memory for the list. */
 const char *view_names(const struct store_nodeview *v);
-int view_set_value(struct store_ctx *ctx, struct store_nodeview *v, const uint8_t *value, uint32_t len);
+int view_set_value(struct store_ctx *ctx, struct store_nodeview *v, const uint8_t *value,
+                   uint32_t len);
 int view_set_perms(struct store_ctx *ctx, struct store_nodeview *v, const struct store_perm *perms,
                    uint16_t nr);
 /* Creates a child of parent (which exists) with no value. */

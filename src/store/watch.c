@@ -22,7 +22,7 @@ static int depth_below(const char *path, size_t len, size_t base_len)
 }
 
 static struct store_watch *find_watch(struct store *s, const struct store_conn *c, const char *path,
-                                   size_t path_len, const char *token, size_t token_len)
+                                      size_t path_len, const char *token, size_t token_len)
 {
     uint64_t hash = store_hash_path(path, path_len);
 
@@ -53,7 +53,7 @@ void store_send_event(struct store_watch *w, const char *path, size_t len)
 }
 
 int store_watch_add(struct store_ctx *ctx, const char *path, size_t path_len, const char *token,
-                 size_t token_len, int depth, uint32_t strip)
+                    size_t token_len, int depth, uint32_t strip)
 {
     struct store *s = ctx->s;
     struct store_conn *c = ctx->conn;
@@ -112,7 +112,7 @@ static void watch_free(struct store *s, struct store_watch *w)
 }
 
 int store_watch_remove(struct store_ctx *ctx, const char *path, size_t path_len, const char *token,
-                    size_t token_len)
+                       size_t token_len)
 {
     struct store_watch *w = find_watch(ctx->s, ctx->conn, path, path_len, token, token_len);
 
@@ -176,7 +176,7 @@ static void fire_at(struct store *s, const char *path, size_t len, size_t base_l
 }
 
 void store_fire_old(struct store *s, const char *path, size_t len, bool exact,
-                 const struct store_old_perms *old)
+                    const struct store_old_perms *old)
 {
     if (s->nr_watches == 0)
         return;
@@ -224,7 +224,7 @@ void store_fire_special(struct store *s, const char *name, domid_t domid)
                 continue;
             if (!w->conn->privileged &&
                 (!special || !(store_perm_for_conn(&ctx, special->perms, special->nr_perms,
-                                                special->generation) & STORE_PERM_READ)))
+                                                   special->generation) & STORE_PERM_READ)))
                 continue;
             if (pass == 0 && w->depth > 0)
                 store_send_event(w, full, (size_t)full_len);

@@ -82,8 +82,8 @@ static bool recv_all(int s, void *buf, size_t len, int timeout_ms)
     return true;
 }
 
-static size_t make_msg(uint8_t *out, uint32_t type, uint32_t req_id, uint32_t tx, const void *payload,
-                       uint32_t len)
+static size_t make_msg(uint8_t *out, uint32_t type, uint32_t req_id, uint32_t tx,
+                       const void *payload, uint32_t len)
 {
     struct xsd_sockmsg hdr = { type, req_id, tx, len };
 
@@ -106,8 +106,8 @@ static bool get_msg(int s, struct xsd_sockmsg *hdr, char *payload, bool events, 
 }
 
 /* A request and its reply; the reply's type, or -1. */
-static int call(int s, uint32_t type, uint32_t req_id, uint32_t tx, const void *payload, uint32_t len,
-                char *reply)
+static int call(int s, uint32_t type, uint32_t req_id, uint32_t tx, const void *payload,
+                uint32_t len, char *reply)
 {
     uint8_t msg[STORE_HEADER_BYTES + XENSTORE_PAYLOAD_MAX];
     struct xsd_sockmsg hdr;
@@ -212,7 +212,8 @@ static void test_many_clients(void)
         s[i] = sock_connect();
     for (int i = 0; i < N; i++) {
         int n = snprintf(payload, sizeof(payload), "/many/c%d%c%d", i, 0, i);
-        if (s[i] >= 0 && call(s[i], XS_WRITE, (uint32_t)i, 0, payload, (uint32_t)n, reply) == XS_WRITE)
+        if (s[i] >= 0 &&
+            call(s[i], XS_WRITE, (uint32_t)i, 0, payload, (uint32_t)n, reply) == XS_WRITE)
             ok++;
     }
     CHECK_EQ(ok, N);
@@ -294,8 +295,6 @@ static void test_client_not_reading(void)
     for (int i = 0; i < 20; i++)
         CHECK(good_client_works());
     fcntl(s, F_SETFL, fl);
-    /* (a part-sent last request would need its rest: the loop above sends
-     * whole messages or nothing, as n is small) */
     for (; got < sent; got++) {
         if (!get_msg(s, &hdr, reply, false, 5000) || hdr.req_id != (uint32_t)got ||
             hdr.len != sizeof(value))

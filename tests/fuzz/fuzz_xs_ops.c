@@ -151,7 +151,8 @@ static void run_op(struct store *s, struct fconn *conns, const uint8_t *op)
         int n = snprintf(payload, sizeof(payload), "%s%c%u", path, 0, arg * 3u);
         struct xsd_sockmsg hdr = { XS_DIRECTORY_PART, 1, tx, (uint32_t)n + 1 };
         uint32_t rlen;
-        enum xsd_sockmsg_type t = store_conn_request(f->c, &hdr, (const uint8_t *)payload, (uint8_t *)buf, &rlen);
+        enum xsd_sockmsg_type t =
+            store_conn_request(f->c, &hdr, (const uint8_t *)payload, (uint8_t *)buf, &rlen);
         if (rlen > XENSTORE_PAYLOAD_MAX || (t != XS_ERROR && t != XS_DIRECTORY_PART))
             abort();
         break;
@@ -159,16 +160,23 @@ static void run_op(struct store *s, struct fconn *conns, const uint8_t *op)
     case 16: {
         struct xsd_sockmsg hdr = { XS_RESET_WATCHES, 0, 0, 1 };
         uint32_t rlen;
-        if (store_conn_request(f->c, &hdr, (const uint8_t *)"", (uint8_t *)buf, &rlen) == XS_RESET_WATCHES)
+        if (store_conn_request(f->c, &hdr, (const uint8_t *)"", (uint8_t *)buf, &rlen) ==
+            XS_RESET_WATCHES)
             memset(f->tx, 0, sizeof(f->tx));
         break;
     }
     case 17: {
-        static const char *const cmds[] = { "check", "memreport", "quota\0nodes\0" "12", "quota\0" "1" };
-        static const uint32_t lens[] = { 6, 10, 15, 8 };
-        struct xsd_sockmsg hdr = { XS_CONTROL, 0, 0, lens[arg & 3] };
+        /* NUL-separated words, sizes with the last NUL. */
+        static const struct {
+            const char *words;
+            uint32_t len;
+        } cmds[] = { { "check", 6 }, { "memreport", 10 }, { "quota\0set\0nodes\0" "12", 19 },
+                     { "quota\0" "1", 8 } };
+        struct xsd_sockmsg hdr = { XS_CONTROL, 0, 0, cmds[arg & 3].len };
         uint32_t rlen;
-        enum xsd_sockmsg_type t = store_conn_request(f->c, &hdr, (const uint8_t *)cmds[arg & 3], (uint8_t *)buf, &rlen);
+        enum xsd_sockmsg_type t =
+            store_conn_request(f->c, &hdr, (const uint8_t *)cmds[arg & 3].words, (uint8_t *)buf,
+                               &rlen);
         if ((arg & 3) == 0 && t == XS_CONTROL && strcmp(buf, "OK"))
             abort(); /* the store's own check disagrees */
         break;

@@ -21,15 +21,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_reply(const struct xsd_sockmsg *req, enum xsd_sockmsg_type type, const uint8_t *reply,
-                        uint32_t len)
+static void check_reply(const struct xsd_sockmsg *req, enum xsd_sockmsg_type type,
+                        const uint8_t *reply, uint32_t len)
 {
     if (len > XENSTORE_PAYLOAD_MAX)
         abort();
     if (type == XS_ERROR) {
         /* "<NAME>\0", a name of Xen's table. */
         if (len < 2 || reply[len - 1] != '\0' ||
-            strcmp(store_error_name(store_error_from_name((const char *)reply, len)), (const char *)reply))
+            strcmp(store_error_name(store_error_from_name((const char *)reply, len)),
+                   (const char *)reply))
             abort();
     } else if (type != req->type) {
         abort();
@@ -42,7 +43,8 @@ static void on_event(void *arg, const char *path, size_t path_len, const char *t
 {
     (void)arg;
     (void)token;
-    if (path_len == 0 || path_len + token_len + 2 > XENSTORE_PAYLOAD_MAX || memchr(path, '\0', path_len))
+    if (path_len == 0 || path_len + token_len + 2 > XENSTORE_PAYLOAD_MAX ||
+        memchr(path, '\0', path_len))
         abort();
 }
 

@@ -35,7 +35,7 @@ def wire_seeds():
                     msg("GET_DOMAIN_PATH", b"5") + msg("SET_TARGET", b"5", b"0") +
                     msg("RESUME", b"5") + msg("RELEASE", b"5"))
     s["control"] = (msg("CONTROL", b"help") + msg("CONTROL", b"quota") +
-                    msg("CONTROL", b"quota", b"nodes", b"5") + msg("CONTROL", b"memreport") +
+                    msg("CONTROL", b"quota", b"set", b"nodes", b"5") + msg("CONTROL", b"memreport") +
                     msg("CONTROL", b"check") + msg("CONTROL", b"log", b"on"))
     big = b"".join(msg("WRITE", raw=b"/big/child%04d\0" % i) for i in range(300))
     s["directory_part"] = big + msg("DIRECTORY", b"/big") + msg("DIRECTORY_PART", b"/big", b"0") + \

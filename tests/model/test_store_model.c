@@ -821,8 +821,9 @@ static void op_request(struct model *m, struct mconn *c)
             perms[i].id = (uint32_t)rnd(m, 4); /* domain 3 does not exist */
             perms[i].rights = (uint8_t)rnd(m, 4);
             perms[i].ignore = false;
-            off += (size_t)snprintf(wire + off, sizeof(wire) - off, "%c%u", perm_letter[perms[i].rights],
-                                    perms[i].id) + 1;
+            off += (size_t)snprintf(wire + off, sizeof(wire) - off, "%c%u",
+                                    perm_letter[perms[i].rights], perms[i].id) +
+                1;
         }
         /* Guests mostly keep themselves as owner. */
         if (!c->priv && rnd(m, 4)) {
@@ -980,7 +981,8 @@ static void run_model(uint64_t seed, uint64_t ops)
         c->watch[c->nwatch++] = (struct mwatch){ "/", "all", 0 };
     }
     REQUIRE(store_watch(m.conn[1].c, "a", "rel") == 0);
-    m.conn[1].watch[m.conn[1].nwatch] = (struct mwatch){ "", "rel", (unsigned)strlen(m.conn[1].home) + 1 };
+    m.conn[1].watch[m.conn[1].nwatch] =
+        (struct mwatch){ "", "rel", (unsigned)strlen(m.conn[1].home) + 1 };
     snprintf(m.conn[1].watch[m.conn[1].nwatch].path, M_PATH, "%s/a", m.conn[1].home);
     m.conn[1].nwatch++;
     for (unsigned i = 0; i < M_CONNS; i++)

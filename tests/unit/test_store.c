@@ -21,7 +21,8 @@ static void setup(const struct store_quota *quota)
     if (store_introduce(dom0, 1) || store_introduce(dom0, 2) ||
         ts_write(dom0, 0, "/local/domain/1/name", "g1") ||
         ts_write(dom0, 0, "/local/domain/2/name", "g2") ||
-        ts_set_perms(dom0, "/local/domain/1", "n1") || ts_set_perms(dom0, "/local/domain/2", "n2")) {
+        ts_set_perms(dom0, "/local/domain/1", "n1") ||
+        ts_set_perms(dom0, "/local/domain/2", "n2")) {
         fprintf(stderr, "cannot set up the store\n");
         exit(1);
     }
@@ -128,7 +129,8 @@ static size_t directory_by_parts(struct store_conn *c, const char *path, char *o
         int plen = snprintf(payload, sizeof(payload), "%s%c%zu", path, 0, off);
         size_t genlen, names;
 
-        if (ts_raw(c, XS_DIRECTORY_PART, 0, payload, (uint32_t)plen + 1, reply, &rlen) != XS_DIRECTORY_PART)
+        if (ts_raw(c, XS_DIRECTORY_PART, 0, payload, (uint32_t)plen + 1, reply, &rlen) !=
+            XS_DIRECTORY_PART)
             return 0;
         (*parts)++;
         CHECK(rlen <= XENSTORE_PAYLOAD_MAX);
@@ -624,9 +626,11 @@ static void test_domains(void)
     setup(NULL);
     /* A guest connects only once introduced. */
     CHECK_EQ(store_conn_open(s, 9, false, NULL, &c), -ENOENT);
-    CHECK_EQ(ts_raw(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "1", 2, reply, NULL), XS_IS_DOMAIN_INTRODUCED);
+    CHECK_EQ(ts_raw(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "1", 2, reply, NULL),
+             XS_IS_DOMAIN_INTRODUCED);
     CHECK(!strcmp(reply, "T"));
-    CHECK_EQ(ts_raw(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "9", 2, reply, NULL), XS_IS_DOMAIN_INTRODUCED);
+    CHECK_EQ(ts_raw(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "9", 2, reply, NULL),
+             XS_IS_DOMAIN_INTRODUCED);
     CHECK(!strcmp(reply, "F"));
     CHECK_EQ(ts_raw(dom0, XS_GET_DOMAIN_PATH, 0, "65535", 6, reply, NULL), XS_GET_DOMAIN_PATH);
     CHECK(!strcmp(reply, "/local/domain/65535"));
@@ -669,7 +673,8 @@ static void test_domains(void)
     CHECK(!strcmp(ts_get_perms(dom0, "/shared"), "n0"));
     ts_read(g2, 0, "private", &err);
     CHECK_EQ(err, -EIO);
-    CHECK_EQ(ts_raw(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "2", 2, reply, NULL), XS_IS_DOMAIN_INTRODUCED);
+    CHECK_EQ(ts_raw(dom0, XS_IS_DOMAIN_INTRODUCED, 0, "2", 2, reply, NULL),
+             XS_IS_DOMAIN_INTRODUCED);
     CHECK(!strcmp(reply, "F"));
     /* The host's word that a domain is gone does the same. */
     ev0.n = 0;
