@@ -14,7 +14,6 @@
 #include "store_internal.h"
 #include "view.h"
 
-#define PATH_BUF (XENSTORE_PAYLOAD_MAX + 80)
 
 struct request {
     struct store_ctx *ctx;
@@ -214,7 +213,7 @@ static int path_node(struct request *r, bool special, unsigned perm, char *path,
 
 static int do_read(struct request *r)
 {
-    char path[PATH_BUF];
+    char path[STORE_PATH_BUF];
     struct store_nodeview v;
     size_t plen;
     int rc = path_node(r, false, STORE_PERM_READ, path, &plen, &v);
@@ -230,7 +229,7 @@ static int do_read(struct request *r)
 static int do_write(struct request *r)
 {
     struct store_ctx *ctx = r->ctx;
-    char path[PATH_BUF];
+    char path[STORE_PATH_BUF];
     struct store_nodeview v;
     size_t alen = strnlen(r->payload, r->len), plen;
     uint32_t vlen;
@@ -262,7 +261,7 @@ static int do_write(struct request *r)
 
 static int do_mkdir(struct request *r)
 {
-    char path[PATH_BUF];
+    char path[STORE_PATH_BUF];
     struct store_nodeview v;
     const char *arg;
     size_t alen, plen;
@@ -286,7 +285,7 @@ static int do_mkdir(struct request *r)
 
 static int do_rm(struct request *r)
 {
-    char path[PATH_BUF];
+    char path[STORE_PATH_BUF];
     struct store_nodeview v, parent;
     const char *arg;
     size_t alen, plen;
@@ -312,7 +311,7 @@ static int do_rm(struct request *r)
 
 static int do_directory(struct request *r)
 {
-    char path[PATH_BUF];
+    char path[STORE_PATH_BUF];
     struct store_nodeview v;
     const char *names;
     size_t plen;
@@ -339,7 +338,7 @@ static int do_directory(struct request *r)
  */
 static int do_directory_part(struct request *r)
 {
-    char path[PATH_BUF];
+    char path[STORE_PATH_BUF];
     const char *argv[2], *names;
     size_t arglen[2], plen;
     struct store_nodeview v;
@@ -380,7 +379,7 @@ static int do_directory_part(struct request *r)
 
 static int do_get_perms(struct request *r)
 {
-    char path[PATH_BUF];
+    char path[STORE_PATH_BUF];
     struct store_nodeview v;
     size_t plen;
     int rc = path_node(r, true, STORE_PERM_READ, path, &plen, &v);
@@ -402,7 +401,7 @@ static int do_set_perms(struct request *r)
     struct store_ctx *ctx = r->ctx;
     struct store_perm perms[XENSTORE_PAYLOAD_MAX / 3], old_perms[XENSTORE_PAYLOAD_MAX / 3];
     struct store_old_perms old = { old_perms, 0, 0 };
-    char path[PATH_BUF];
+    char path[STORE_PATH_BUF];
     struct store_nodeview v;
     size_t alen = strnlen(r->payload, r->len), plen;
     uint16_t nr;
@@ -442,7 +441,7 @@ static int do_watch(struct request *r)
 {
     const char *argv[3];
     size_t arglen[3], plen;
-    char path[PATH_BUF];
+    char path[STORE_PATH_BUF];
     uint64_t depth = 0;
     int n = split_args(r, argv, arglen, 3), rc;
     uint32_t strip;
@@ -463,11 +462,14 @@ static int do_watch(struct request *r)
         const char *p = path + strip;
         size_t pl = plen - strip;
 
-        memcpy(c->initial, p, pl);
-        memcpy(c->initial + pl, argv[1], arglen[1]);
-        c->initial_path_len = (uint32_t)pl;
-        c->initial_token_len = (uint32_t)arglen[1];
+        /* (An event too long for one message is dropped, as Xen does.) */
         c->initial_pending = pl + arglen[1] + 2 <= XENSTORE_PAYLOAD_MAX;
+        if (c->initial_pending) {
+            memcpy(c->initial, p, pl);
+            memcpy(c->initial + pl, argv[1], arglen[1]);
+            c->initial_path_len = (uint32_t)pl;
+            c->initial_token_len = (uint32_t)arglen[1];
+        }
     }
     return reply_ok(r);
 }
@@ -476,7 +478,7 @@ static int do_unwatch(struct request *r)
 {
     const char *argv[2];
     size_t arglen[2], plen;
-    char path[PATH_BUF];
+    char path[STORE_PATH_BUF];
     int rc;
 
     if (split_args(r, argv, arglen, 2) != 2)

@@ -35,6 +35,8 @@
 #define STORE_PERM_IGNORE 0x10 /* internal: the entry names a domain that does not exist */
 
 #define STORE_NO_GENERATION UINT64_MAX
+/* Room for a canonical path (a request's, under the home) and its NUL. */
+#define STORE_PATH_BUF (XENSTORE_PAYLOAD_MAX + 80)
 #define STORE_DOMID_ANY 0x7FF5u
 #define STORE_MAX_DOMID 65536u
 
@@ -216,7 +218,7 @@ size_t store_parent_len(const char *path, size_t len);
 /*
  * Canonicalises a request path: relative paths go under the connection's
  * home; checks characters and form; special (@...) paths only when
- * allowed.  out must hold XENSTORE_PAYLOAD_MAX + 64 bytes.  -EINVAL.
+ * allowed.  out must hold STORE_PATH_BUF bytes.  -EINVAL.
  */
 int store_canonical_path(const struct store_conn *c, const char *in, size_t in_len,
                          bool allow_special, char *out, size_t *out_len);

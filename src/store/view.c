@@ -218,31 +218,15 @@ static void fire_deleted(void *arg, struct store_node *n)
 }
 
 /* Removes a path from a transaction's view, depth first. */
-static int txn_delete(struct store_ctx *ctx, const char *path, size_t len, bool root)
+/* Takes one node, whose children are gone, out of a transaction's view. */
+static int txn_delete_one(struct store_ctx *ctx, struct store_txnode *tn, const char *path,
+                          size_t len, bool root)
 {
-    struct store_txnode *tn;
-    char child[XENSTORE_PAYLOAD_MAX + 80];
-    int rc = store_txn_touch(ctx, path, len, &tn);
+    struct store_txnode *parent;
+    size_t blen;
+    const char *base = store_basename(path, len, &blen);
+    int rc;
 
-    if (rc)
-        return rc;
-    while (tn->nr_children) {
-        size_t nlen, clen;
-        const char *name = txnode_last_child(tn, &nlen);
-
-        if (len + 1 + nlen >= sizeof(child))
-            return -EINVAL;
-        memcpy(child, path, len);
-        clen = len;
-        if (len > 1)
-            child[clen++] = '/';
-        memcpy(child + clen, name, nlen);
-        clen += nlen;
-        rc = txn_delete(ctx, child, clen, false);
-        if (rc)
-            return rc;
-        /* The child removed itself from our list. */
-    }
     if (tn->exists && tn->perms && tn->perms[0].id == ctx->conn->domid)
         ctx->txn->owned_delta--;
     tn->exists = false;
@@ -252,17 +236,57 @@ static int txn_delete(struct store_ctx *ctx, const char *path, size_t len, bool 
     free(tn->value);
     tn->value = NULL;
     tn->value_len = 0;
-    {
-        struct store_txnode *parent;
-        size_t blen;
-        const char *base = store_basename(path, len, &blen);
-
-        rc = store_txn_touch(ctx, path, store_parent_len(path, len), &parent);
-        if (rc)
-            return rc;
-        txnode_remove_child(parent, base, blen);
-    }
+    rc = store_txn_touch(ctx, path, store_parent_len(path, len), &parent);
+    if (rc)
+        return rc;
+    txnode_remove_child(parent, base, blen);
     return store_txn_queue_event(ctx->txn, path, len, !root);
+}
+
+/*
+ * Removes a path and its subtree from a transaction's view, children
+ * first.  Without recursion (a tree may be thousands of levels deep):
+ * descend to the last child until there is none, take that node out,
+ * climb back to its parent, and so on until the root itself goes.
+ */
+static int txn_delete(struct store_ctx *ctx, const char *path, size_t len)
+{
+    char *cur = malloc(STORE_PATH_BUF);
+    size_t clen = len;
+    int rc = 0;
+
+    if (!cur) {
+        ctx->txn->failed = true;
+        return -ENOMEM;
+    }
+    memcpy(cur, path, len);
+    for (;;) {
+        struct store_txnode *tn;
+
+        rc = store_txn_touch(ctx, cur, clen, &tn);
+        if (rc)
+            break;
+        if (tn->nr_children) {
+            size_t nlen;
+            const char *name = txnode_last_child(tn, &nlen);
+
+            if (clen + 1 + nlen > STORE_PATH_BUF) {
+                rc = -EINVAL;
+                break;
+            }
+            if (clen > 1)
+                cur[clen++] = '/';
+            memcpy(cur + clen, name, nlen);
+            clen += nlen;
+            continue;
+        }
+        rc = txn_delete_one(ctx, tn, cur, clen, clen == len);
+        if (rc || clen == len)
+            break;
+        clen = store_parent_len(cur, clen);
+    }
+    free(cur);
+    return rc;
 }
 
 int view_delete(struct store_ctx *ctx, struct store_nodeview *v)
@@ -270,7 +294,7 @@ int view_delete(struct store_ctx *ctx, struct store_nodeview *v)
     struct delete_walk w = { ctx, v->path, v->path_len, 0 };
 
     if (ctx->txn)
-        return txn_delete(ctx, v->path, v->path_len, true);
+        return txn_delete(ctx, v->path, v->path_len);
     store_tree_delete(ctx->s, v->node, fire_deleted, &w);
     return 0;
 }

@@ -744,8 +744,39 @@ static void test_error_names(void)
     }
 }
 
+/* A tree 1500 levels deep: created, listed, removed in a transaction and
+ * outside one, without recursion running out of stack. */
+static void test_deep_tree(void)
+{
+    static char path[3100];
+    size_t n = 0;
+    uint32_t tx;
+    int err;
+
+    setup(NULL);
+    n += (size_t)snprintf(path, sizeof(path), "/deep");
+    for (int i = 0; i < 1500; i++)
+        n += (size_t)snprintf(path + n, sizeof(path) - n, "/a");
+    CHECK_EQ(ts_write(dom0, 0, path, "bottom"), 0);
+    CHECK(!strcmp(ts_read(dom0, 0, path, NULL), "bottom"));
+    CHECK_STORE(s);
+    REQUIRE(store_transaction_start(dom0, &tx) == 0);
+    CHECK_EQ(store_rm(dom0, tx, "/deep"), 0);
+    ts_read(dom0, tx, path, &err);
+    CHECK_EQ(err, -ENOENT);
+    CHECK_EQ(store_transaction_end(dom0, tx, true), 0);
+    ts_read(dom0, 0, "/deep", &err);
+    CHECK_EQ(err, -ENOENT);
+    CHECK_EQ(ts_write(dom0, 0, path, "again"), 0);
+    CHECK_EQ(store_rm(dom0, 0, "/deep"), 0);
+    ts_read(dom0, 0, "/deep/a", &err);
+    CHECK_EQ(err, -ENOENT);
+    teardown();
+}
+
 HARNESS_MAIN("store", TEST_ENTRY(test_paths), TEST_ENTRY(test_read_write_mkdir_rm),
              TEST_ENTRY(test_directory), TEST_ENTRY(test_permissions),
              TEST_ENTRY(test_stale_domid), TEST_ENTRY(test_quotas),
              TEST_ENTRY(test_transactions), TEST_ENTRY(test_watches),
-             TEST_ENTRY(test_domains), TEST_ENTRY(test_control), TEST_ENTRY(test_error_names))
+             TEST_ENTRY(test_domains), TEST_ENTRY(test_control), TEST_ENTRY(test_deep_tree),
+             TEST_ENTRY(test_error_names))
