@@ -1015,8 +1015,7 @@ static void run_model(uint64_t seed, uint64_t ops)
 
 static void test_store_model(void)
 {
-    /* A store request is cheap: a quarter of the host model's budget. */
-    uint64_t ops = env_u64("MV_MODEL_OPS", 1000000) / 4;
+    uint64_t ops = env_u64("MV_MODEL_OPS", 1000000);
     uint64_t seed = env_u64("MV_MODEL_SEED", 0);
 
     if (seed) {
