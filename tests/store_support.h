@@ -115,18 +115,23 @@ static inline int ts_set_perms(struct store_conn *c, const char *path, const cha
     return store_set_perms(c, 0, path, buf, len);
 }
 
-static inline const char *ts_get_perms(struct store_conn *c, const char *path)
+static inline const char *ts_get_perms_tx(struct store_conn *c, uint32_t tx, const char *path)
 {
     static char buf[XENSTORE_PAYLOAD_MAX + 1];
     size_t len = 0;
 
-    if (store_get_perms(c, 0, path, buf, XENSTORE_PAYLOAD_MAX, &len))
+    if (store_get_perms(c, tx, path, buf, XENSTORE_PAYLOAD_MAX, &len))
         return "(error)";
     for (size_t i = 0; i + 1 < len; i++)
         if (buf[i] == '\0')
             buf[i] = ',';
     buf[len ? len - 1 : 0] = '\0';
     return buf;
+}
+
+static inline const char *ts_get_perms(struct store_conn *c, const char *path)
+{
+    return ts_get_perms_tx(c, 0, path);
 }
 
 /* Children as one string, ',' between names. */

@@ -170,6 +170,8 @@ struct store_stats {
     uint64_t transactions;
     uint64_t connections;
     uint64_t generation;
+    uint64_t past_versions; /* nodes' old states kept for open transactions */
+    uint64_t past_bytes;
 };
 void store_stats(struct store *s, struct store_stats *out);
 

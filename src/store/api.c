@@ -99,6 +99,7 @@ void store_destroy(struct store *s)
             free(n);
         }
     }
+    store_history_fini(s);
     for (size_t d = 0; d < STORE_MAX_DOMID; d++)
         free(s->domains[d]);
     store_hash_fini(&s->nodes);
@@ -149,11 +150,7 @@ void store_conn_close(struct store_conn *c)
 
     lock_acquire(&s->lock);
     store_watch_remove_all(s, c);
-    while (c->txns) {
-        struct store_txn *t = c->txns;
-        c->txns = t->next;
-        store_txn_free(s, t);
-    }
+    store_txn_drop_all(s, c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -218,6 +215,8 @@ void store_stats(struct store *s, struct store_stats *out)
     out->transactions = s->nr_txns;
     out->connections = s->nr_conns;
     out->generation = s->generation;
+    out->past_versions = s->past_versions;
+    out->past_bytes = s->past_bytes;
     lock_release(&s->lock);
 }
 

@@ -86,6 +86,38 @@ static void check_owned(struct mv_checker *c, struct store *s, uint32_t *count)
         mv_check_fail(c, "%u domains own nodes, counted %u", owners, s->nr_owners);
 }
 
+/* The saved versions: each needed by an open transaction, in order. */
+static void check_history(struct mv_checker *c, struct store *s)
+{
+    uint64_t versions = 0, bytes = 0;
+
+    for (size_t b = 0; b < s->past.nbuckets; b++) {
+        for (struct store_hentry *e = s->past.buckets[b]; e; e = e->next) {
+            struct store_past *p = (struct store_past *)e;
+
+            if (!p->versions)
+                mv_check_fail(c, "history of %s is empty", p->path);
+            for (struct store_version *v = p->versions; v; v = v->next) {
+                bool needed = false;
+
+                versions++;
+                bytes += sizeof(*v) + v->value_len + v->nr_perms * sizeof(struct store_perm) +
+                         v->names_len;
+                if (v->born >= v->died || (v->next && v->next->died > v->born))
+                    mv_check_fail(c, "history of %s: versions out of order", p->path);
+                for (struct store_conn *cn = s->conns; cn && !needed; cn = cn->next)
+                    for (struct store_txn *t = cn->txns; t && !needed; t = t->next)
+                        needed = v->born <= t->start && t->start < v->died;
+                if (!needed)
+                    mv_check_fail(c, "history of %s: a version no transaction needs", p->path);
+            }
+        }
+    }
+    if (versions != s->past_versions || bytes != s->past_bytes)
+        mv_check_fail(c, "history: %" PRIu64 " versions (%" PRIu64 " bytes), counted %" PRIu64
+                      " (%" PRIu64 ")", versions, bytes, s->past_versions, s->past_bytes);
+}
+
 unsigned store_check_locked(struct store *s, FILE *report)
 {
     struct mv_checker c = { report, "xenstore check", 0 };
@@ -110,6 +142,7 @@ unsigned store_check_locked(struct store *s, FILE *report)
         mv_check_fail(&c, "%" PRIu64 " nodes reachable, %zu in the hash", walked + specials,
                       s->nodes.count);
     check_owned(&c, s, owned);
+    check_history(&c, s);
 
     for (struct store_conn *cn = s->conns; cn; cn = cn->next) {
         conns++;

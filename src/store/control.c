@@ -95,10 +95,11 @@ int store_control(struct store_ctx *ctx, const char *payload, size_t len, char *
             put(&o, "OK");
     } else if (!strcmp(argv[0], "memreport")) {
         put(&o, "xenstore memory: %llu bytes in %llu nodes; %llu watches, %llu transactions, "
-                "%llu connections\n",
+                "%llu connections; %llu bytes in %llu past versions kept for transactions\n",
             (unsigned long long)s->bytes, (unsigned long long)s->nodes.count,
             (unsigned long long)s->nr_watches, (unsigned long long)s->nr_txns,
-            (unsigned long long)s->nr_conns);
+            (unsigned long long)s->nr_conns, (unsigned long long)s->past_bytes,
+            (unsigned long long)s->past_versions);
     } else if (!strcmp(argv[0], "print")) {
         if (argc < 2)
             rc = -EINVAL;

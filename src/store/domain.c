@@ -104,18 +104,23 @@ void store_owned_adjust(struct store *s, uint32_t owner, int64_t delta)
 }
 
 /* Drops a domain's entries from one node's permissions (the owner entry
- * stays: nodes it owns are deleted). */
+ * stays: nodes it owns are deleted), as a change of the node. */
 static void strip_entries(struct store *s, struct store_node *n, domid_t domid)
 {
     uint16_t kept = 1;
+    bool named = false;
 
+    for (uint16_t i = 1; i < n->nr_perms; i++)
+        named |= n->perms[i].id == domid;
+    if (!named)
+        return;
+    store_history_save(s, n);
     for (uint16_t i = 1; i < n->nr_perms; i++)
         if (n->perms[i].id != domid)
             n->perms[kept++] = n->perms[i];
-    if (kept != n->nr_perms) {
-        s->bytes -= (uint64_t)(n->nr_perms - kept) * sizeof(struct store_perm);
-        n->nr_perms = kept;
-    }
+    s->bytes -= (uint64_t)(n->nr_perms - kept) * sizeof(struct store_perm);
+    n->nr_perms = kept;
+    n->generation = ++s->generation;
 }
 
 /* Deletes one owned node (and its subtree) if it is still there. */
@@ -141,9 +146,11 @@ static void remove_owned(struct store *s, domid_t domid)
             struct store_node *n = (struct store_node *)e;
             if (n->perms[0].id == domid && !n->parent) {
                 /* "/" and the special nodes stay, with dom0 as owner. */
+                store_history_save(s, n);
                 store_owned_adjust(s, domid, -1);
                 store_owned_adjust(s, 0, 1);
                 n->perms[0].id = 0;
+                n->generation = ++s->generation;
             } else if (n->perms[0].id == domid && paths && nr < count) {
                 paths[nr++] = strndup(n->path, n->path_len);
             }
@@ -182,11 +189,7 @@ void store_domain_remove(struct store *s, domid_t domid)
         if (c->domid != domid || c->privileged)
             continue;
         store_watch_remove_all(s, c);
-        while (c->txns) {
-            struct store_txn *t = c->txns;
-            c->txns = t->next;
-            store_txn_free(s, t);
-        }
+        store_txn_drop_all(s, c);
         c->dead = true;
     }
     /* Nodes it owns go with their subtrees; its entries elsewhere go. */

@@ -637,11 +637,7 @@ static int do_reset_watches(struct request *r)
     struct store_conn *c = r->ctx->conn;
 
     store_watch_remove_all(r->ctx->s, c);
-    while (c->txns) {
-        struct store_txn *t = c->txns;
-        c->txns = t->next;
-        store_txn_free(r->ctx->s, t);
-    }
+    store_txn_drop_all(r->ctx->s, c);
     r->ctx->txn = NULL;
     return reply_ok(r);
 }

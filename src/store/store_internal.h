@@ -3,6 +3,7 @@
  *   tree.c     nodes, the path hash, path rules
  *   perms.c    permission lists: parse, format, access checks
  *   txn.c      transactions: private views, validation, commit
+ *   history.c  past versions of nodes, for transactions' snapshots
  *   watch.c    watches and firing
  *   domain.c   domains known to the store, quotas
  *   ops.c      the requests, by message type
@@ -21,6 +22,10 @@
  *   owned[d] = nodes whose owner (perms[0].id) is d
  *   nr_owners = #{d : owned[d] > 0}
  *   watches per domain and transactions per domain match the connections'
+ *   every saved version has born < died, its path's versions newest first
+ *   and disjoint, and some open transaction started in [born, died) (none
+ *   is kept once the last transaction ends); past_versions and past_bytes
+ *   count them
  */
 #ifndef MEMVISOR_STORE_INTERNAL_H
 #define MEMVISOR_STORE_INTERNAL_H
@@ -109,6 +114,7 @@ struct store_txn {
     struct store_txn *next;    /* on the connection */
     struct store_conn *conn;
     uint32_t id;
+    uint64_t start;            /* it sees the store as of this generation */
     bool failed;            /* a quota or memory error: commit fails */
     struct store_hash nodes;
     struct store_txnode *first, *last;
@@ -116,6 +122,26 @@ struct store_txn {
     uint64_t seq;
     int64_t owned_delta;    /* nodes the connection's domain gains */
     struct store_pending_event *events, *last_event;
+};
+
+/* A node's state as it was in the generations [born, died). */
+struct store_version {
+    struct store_version *next; /* older */
+    uint64_t born, died;
+    uint8_t *value;
+    uint32_t value_len;
+    struct store_perm *perms;
+    uint16_t nr_perms;
+    char *names;                /* the children's names, as node->names */
+    uint32_t names_len, nr_children;
+};
+
+/* The saved versions of one path, newest first. */
+struct store_past {
+    struct store_hentry h;
+    char *path;
+    uint32_t path_len;
+    struct store_version *versions;
 };
 
 struct store_watch {
@@ -170,6 +196,9 @@ struct store {
     struct store_domain *domains[STORE_MAX_DOMID];
     struct store_conn *conns;
     uint64_t nr_conns, nr_watches, nr_txns, bytes;
+    struct store_hash past;       /* store_past by path (history.c) */
+    uint64_t newest_start;        /* the latest start of an open transaction */
+    uint64_t past_versions, past_bytes;
     bool log_requests;      /* CONTROL log on */
 };
 
@@ -234,11 +263,24 @@ unsigned store_perm_for_conn(const struct store_ctx *ctx, const struct store_per
 /* txn.c */
 int store_txn_start(struct store_ctx *ctx, uint32_t *id);
 int store_txn_end(struct store_ctx *ctx, bool commit);
-void store_txn_free(struct store *s, struct store_txn *t);
+/* Ends every transaction of c, uncommitted. */
+void store_txn_drop_all(struct store *s, struct store_conn *c);
 struct store_txn *store_txn_find(struct store_conn *c, uint32_t id);
 /* The transaction's view of a path, copying it in on first touch. */
 int store_txn_touch(struct store_ctx *ctx, const char *path, size_t len, struct store_txnode **out);
 int store_txn_queue_event(struct store_txn *t, const char *path, size_t len, bool exact);
+
+/* history.c */
+/* Keeps n's state, if an open transaction may need it; call before n
+ * changes (value, permissions, children) or goes, and before the
+ * generation moves for that change. */
+void store_history_save(struct store *s, struct store_node *n);
+/* The version of path current at generation start, or NULL. */
+const struct store_version *store_history_find(struct store *s, const char *path, size_t len,
+                                               uint64_t hash, uint64_t start);
+/* Drops what no open transaction needs (after one ends). */
+void store_history_prune(struct store *s);
+void store_history_fini(struct store *s);
 
 /* watch.c */
 int store_watch_add(struct store_ctx *ctx, const char *path, size_t path_len, const char *token,

@@ -194,6 +194,8 @@ int store_tree_create(struct store *s, const char *path, size_t len, struct stor
         free(n);
         return -ENOMEM;
     }
+    if (parent)
+        store_history_save(s, parent);
     n->generation = ++s->generation;
     n->parent = parent;
     if (parent) {
@@ -225,6 +227,7 @@ int store_node_set_value(struct store *s, struct store_node *n, const uint8_t *v
             return -ENOMEM;
         memcpy(copy, value, len);
     }
+    store_history_save(s, n);
     s->bytes -= n->value_len;
     free(n->value);
     n->value = copy;
@@ -242,6 +245,7 @@ int store_node_set_perms(struct store *s, struct store_node *n, const struct sto
     if (!copy)
         return -ENOMEM;
     memcpy(copy, perms, nr * sizeof(*perms));
+    store_history_save(s, n);
     store_owned_adjust(s, n->perms[0].id, -1);
     store_owned_adjust(s, perms[0].id, 1);
     s->bytes += (uint64_t)nr * sizeof(*perms);
@@ -258,7 +262,9 @@ static void node_unlink_free(struct store *s, struct store_node *n)
     struct store_node *p = n->parent;
     size_t base_len;
 
+    store_history_save(s, n);
     if (p) {
+        store_history_save(s, p);
         if (n->prev_sibling)
             n->prev_sibling->next_sibling = n->next_sibling;
         else
@@ -271,7 +277,7 @@ static void node_unlink_free(struct store *s, struct store_node *n)
         store_basename(n->path, n->path_len, &base_len);
         p->children_bytes -= (uint32_t)base_len + 1;
         p->names_valid = false;
-        p->generation = s->generation;
+        p->generation = ++s->generation;
     }
     store_hash_remove(&s->nodes, &n->h);
     store_owned_adjust(s, n->perms[0].id, -1);
@@ -289,7 +295,6 @@ void store_tree_delete(struct store *s, struct store_node *n,
     /* Post-order without recursion: always descend to the last child. */
     struct store_node *cur = n;
 
-    ++s->generation;
     for (;;) {
         while (cur->last_child)
             cur = cur->last_child;

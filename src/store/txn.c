@@ -1,11 +1,18 @@
 /*
- * Transactions (specs C6): optimistic, with read-set validation.
+ * Transactions (specs C6): snapshot isolation, optimistic, with
+ * read-set validation.
  *
- * The first time a transaction touches a path (reading it, finding it
- * missing, or changing it) it records the node's generation and keeps a
- * private copy; from then on it sees only its copy, so reads repeat.  At
- * commit every recorded generation must still be current, or the commit
- * fails with EAGAIN and nothing is applied.  Otherwise the nodes it
+ * A transaction sees the store as it was when it started: the first time
+ * it touches a path (reading it, finding it missing, or changing it) it
+ * copies the node as it was then (from the tree if it has not changed
+ * since, else from history.c) and records that version's generation;
+ * from then on it sees only its copy.  At commit every recorded
+ * generation must still be current (nothing it touched changed since it
+ * started), or the commit fails with EAGAIN and nothing is applied.
+ * (Xen 4.17 copies a node as it is at the first touch, so a node first
+ * read late shows changes made after the start; here it does not, and
+ * such a transaction fails to commit as it would have in Xen had it read
+ * the node early.)  Otherwise the nodes it
  * removed are removed, the ones it created are created in the order it
  * created them (so children lists end up in its order), the ones it
  * changed are written, and the watch events it queued fire.
@@ -52,7 +59,8 @@ int store_txn_start(struct store_ctx *ctx, uint32_t *id)
     if (d)
         d->nr_transactions++;
     s->nr_txns++;
-    s->generation++;
+    t->start = ++s->generation;
+    s->newest_start = t->start;
     *id = t->id;
     return 0;
 }
@@ -66,10 +74,32 @@ static void txnode_free(struct store_txnode *n)
     free(n);
 }
 
-void store_txn_free(struct store *s, struct store_txn *t)
+static void unlink_txn(struct store_conn *c, struct store_txn *t)
+{
+    for (struct store_txn **pp = &c->txns; *pp; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            return;
+        }
+    }
+}
+
+/* Takes t off its connection and out of the counts, and drops the history
+ * only it needed (before a commit applies: no need to keep what the tree
+ * had for the committing transaction's sake). */
+static void txn_close(struct store *s, struct store_txn *t)
 {
     struct store_domain *d = store_domain_get(s, t->conn->domid, false);
 
+    unlink_txn(t->conn, t);
+    if (d && d->nr_transactions)
+        d->nr_transactions--;
+    s->nr_txns--;
+    store_history_prune(s);
+}
+
+static void txn_free(struct store_txn *t)
+{
     while (t->first) {
         struct store_txnode *n = t->first;
         t->first = n->next;
@@ -81,10 +111,17 @@ void store_txn_free(struct store *s, struct store_txn *t)
         free(e);
     }
     store_hash_fini(&t->nodes);
-    if (d && d->nr_transactions)
-        d->nr_transactions--;
-    s->nr_txns--;
     free(t);
+}
+
+void store_txn_drop_all(struct store *s, struct store_conn *c)
+{
+    while (c->txns) {
+        struct store_txn *t = c->txns;
+
+        txn_close(s, t);
+        txn_free(t);
+    }
 }
 
 static struct store_txnode *txn_lookup(struct store_txn *t, const char *path, size_t len,
@@ -98,21 +135,40 @@ static struct store_txnode *txn_lookup(struct store_txn *t, const char *path, si
     return NULL;
 }
 
-/* Copies the global node's children names into the view. */
-static int copy_children(struct store_txnode *tn, struct store_node *n)
-{
+/* A node as of a transaction's start: from the tree, or from history. */
+struct snapshot {
+    uint64_t generation;
+    const uint8_t *value;
+    uint32_t value_len;
+    const struct store_perm *perms;
+    uint16_t nr_perms;
     const char *names;
+    uint32_t names_len, nr_children;
+};
 
-    if (!n->nr_children)
-        return 0;
-    names = store_node_names(n);
-    tn->children = names ? malloc(n->children_bytes) : NULL;
-    if (!tn->children)
-        return -ENOMEM;
-    memcpy(tn->children, names, n->children_bytes);
-    tn->children_len = tn->children_cap = n->children_bytes;
-    tn->nr_children = n->nr_children;
-    return 0;
+/* false: the path had no node at the transaction's start; -ENOMEM in
+ * *err when the node's names cannot be listed. */
+static bool snapshot_of(struct store *s, const struct store_txn *t, const char *path, size_t len,
+                        uint64_t hash, struct snapshot *snap, int *err)
+{
+    struct store_node *n = store_tree_lookup(s, path, len);
+    const struct store_version *v;
+
+    *err = 0;
+    if (n && n->generation <= t->start) {
+        /* Unchanged since the start. */
+        *snap = (struct snapshot){ n->generation, n->value, n->value_len, n->perms, n->nr_perms,
+                                   store_node_names(n), n->children_bytes, n->nr_children };
+        if (n->children_bytes && !snap->names)
+            *err = -ENOMEM;
+        return true;
+    }
+    v = store_history_find(s, path, len, hash, t->start);
+    if (!v)
+        return false;
+    *snap = (struct snapshot){ v->born,  v->value, v->value_len,  v->perms,
+                               v->nr_perms, v->names, v->names_len, v->nr_children };
+    return true;
 }
 
 int store_txn_touch(struct store_ctx *ctx, const char *path, size_t len, struct store_txnode **out)
@@ -120,7 +176,8 @@ int store_txn_touch(struct store_ctx *ctx, const char *path, size_t len, struct 
     struct store_txn *t = ctx->txn;
     uint64_t hash = store_hash_path(path, len);
     struct store_txnode *tn = txn_lookup(t, path, len, hash);
-    struct store_node *n;
+    struct snapshot snap;
+    int err;
 
     if (tn) {
         *out = tn;
@@ -135,22 +192,26 @@ int store_txn_touch(struct store_ctx *ctx, const char *path, size_t len, struct 
         goto nomem;
     tn->path_len = (uint32_t)len;
     tn->h.hash = hash;
-    n = store_tree_lookup(ctx->s, path, len);
-    tn->recorded_gen = n ? n->generation : STORE_NO_GENERATION;
-    if (n) {
-        tn->exists = true;
-        if (n->value_len) {
-            tn->value = malloc(n->value_len);
-            if (!tn->value)
-                goto nomem;
-            memcpy(tn->value, n->value, n->value_len);
-            tn->value_len = n->value_len;
-        }
-        tn->perms = malloc(n->nr_perms * sizeof(*n->perms));
-        if (!tn->perms || copy_children(tn, n))
+    tn->recorded_gen = STORE_NO_GENERATION;
+    if (snapshot_of(ctx->s, t, path, len, hash, &snap, &err)) {
+        if (err)
             goto nomem;
-        memcpy(tn->perms, n->perms, n->nr_perms * sizeof(*n->perms));
-        tn->nr_perms = n->nr_perms;
+        tn->recorded_gen = snap.generation;
+        tn->exists = true;
+        tn->value = snap.value_len ? malloc(snap.value_len) : NULL;
+        tn->perms = malloc(snap.nr_perms * sizeof(*snap.perms));
+        tn->children = snap.names_len ? malloc(snap.names_len) : NULL;
+        if ((snap.value_len && !tn->value) || !tn->perms || (snap.names_len && !tn->children))
+            goto nomem;
+        if (snap.value_len)
+            memcpy(tn->value, snap.value, snap.value_len);
+        tn->value_len = snap.value_len;
+        memcpy(tn->perms, snap.perms, snap.nr_perms * sizeof(*snap.perms));
+        tn->nr_perms = snap.nr_perms;
+        if (snap.names_len)
+            memcpy(tn->children, snap.names, snap.names_len);
+        tn->children_len = tn->children_cap = snap.names_len;
+        tn->nr_children = snap.nr_children;
     }
     if (store_hash_insert(&t->nodes, &tn->h))
         goto nomem;
@@ -196,16 +257,6 @@ int store_txn_queue_event(struct store_txn *t, const char *path, size_t len, boo
         t->events = e;
     t->last_event = e;
     return 0;
-}
-
-static void unlink_txn(struct store_conn *c, struct store_txn *t)
-{
-    for (struct store_txn **pp = &c->txns; *pp; pp = &(*pp)->next) {
-        if (*pp == t) {
-            *pp = t->next;
-            return;
-        }
-    }
 }
 
 static int cmp_created(const void *a, const void *b)
@@ -276,7 +327,7 @@ int store_txn_end(struct store_ctx *ctx, bool commit)
     struct store_conn *c = ctx->conn;
     int rc = 0;
 
-    unlink_txn(c, t);
+    txn_close(s, t);
     if (!commit)
         goto out;
     if (t->failed) {
@@ -302,7 +353,7 @@ int store_txn_end(struct store_ctx *ctx, bool commit)
     for (struct store_pending_event *e = t->events; e; e = e->next)
         store_fire(s, e->path, e->path_len, e->exact);
 out:
-    store_txn_free(s, t);
+    txn_free(t);
     ctx->txn = NULL;
     return rc;
 }

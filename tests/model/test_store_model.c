@@ -64,7 +64,7 @@ struct mnode {
 struct mtxnode {
     char path[M_PATH];
     struct mstate st;
-    uint64_t recorded;  /* the version when first touched, or ABSENT */
+    uint64_t recorded;  /* its version at the start, or ABSENT */
     uint32_t owner;     /* its owner then (UINT32_MAX: absent) */
     bool modified;      /* value or permissions set, or created */
     bool was_deleted;
@@ -79,6 +79,7 @@ struct mtxn {
     bool open;
     uint32_t id;
     bool failed;
+    struct mnode snap[M_NODES]; /* the tree when it started: all it sees */
     struct mtxnode n[M_TXNODES];
     unsigned nr;
     struct mevent ev[M_EVENTS];
@@ -164,12 +165,17 @@ static bool is_at_or_below(const char *a, const char *b)
 
 /* --- the global tree -------------------------------------------------- */
 
-static struct mnode *gfind(struct model *m, const char *path)
+static struct mnode *find_in(struct mnode *nodes, const char *path)
 {
     for (unsigned i = 0; i < M_NODES; i++)
-        if (m->node[i].st.exists && !strcmp(m->node[i].path, path))
-            return &m->node[i];
+        if (nodes[i].st.exists && !strcmp(nodes[i].path, path))
+            return &nodes[i];
     return NULL;
+}
+
+static struct mnode *gfind(struct model *m, const char *path)
+{
+    return find_in(m->node, path);
 }
 
 static void children_add(struct mstate *st, const char *name)
@@ -253,12 +259,13 @@ static struct mtxnode *tfind(struct mtxn *t, const char *path)
 }
 
 /* The state of path for the request: a transaction's copy (made on first
- * touch), or the global node.  NULL only if the model runs out of room. */
+ * touch, of the node as it was when the transaction started), or the
+ * global node. */
 static struct mstate *view(struct model *m, const char *path)
 {
     static struct mstate absent;
     struct mtxnode *tn;
-    struct mnode *g = gfind(m, path);
+    struct mnode *g = find_in(m->t ? m->t->snap : m->node, path);
 
     if (!m->t) {
         memset(&absent, 0, sizeof(absent));
@@ -855,6 +862,7 @@ static void op_transaction(struct model *m, struct mconn *c)
             memset(t, 0, sizeof(*t));
             t->open = true;
             t->id = id;
+            memcpy(t->snap, m->node, sizeof(t->snap));
         }
         return;
     }

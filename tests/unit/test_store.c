@@ -472,11 +472,12 @@ static void test_transactions(void)
     CHECK_EQ(ts_write(dom0, 0, "/t/new/a", "again"), 0);
     CHECK_EQ(ts_write(dom0, tx, "/u/other", "o"), 0);
     CHECK_EQ(store_transaction_end(dom0, tx, true), 0);
-    /* Nodes first touched late see the current value. */
+    /* A node first touched late is seen as it was at the start. */
     REQUIRE(store_transaction_start(dom0, &tx) == 0);
     CHECK_EQ(ts_write(dom0, 0, "/u/late", "now"), 0);
-    CHECK(!strcmp(ts_read(dom0, tx, "/u/late", NULL), "now"));
-    CHECK_EQ(store_transaction_end(dom0, tx, true), 0);
+    ts_read(dom0, tx, "/u/late", &err);
+    CHECK_EQ(err, -ENOENT);
+    CHECK_EQ(store_transaction_end(dom0, tx, true), -EAGAIN);
 
     /* Two transactions, disjoint: both commit; overlapping: one does. */
     CHECK_EQ(store_mkdir(dom0, 0, "/p"), 0);
@@ -523,6 +524,99 @@ static void test_transactions(void)
     ts_read(g1, tx, "name", &err);
     CHECK_EQ(err, -ENOENT);
     CHECK_EQ(store_transaction_end(dom0, tx, false), 0);
+    teardown();
+}
+
+/* Snapshot isolation: whatever a transaction touches, first or late, it
+ * sees as the store was when it started; the history that makes this
+ * possible is dropped once no open transaction needs it. */
+static void test_snapshots(void)
+{
+    struct store_stats st;
+    uint32_t old, mid, fresh;
+    int err;
+
+    setup(NULL);
+    CHECK_EQ(ts_write(dom0, 0, "/s/a", "a0"), 0);
+    CHECK_EQ(ts_write(dom0, 0, "/s/b", "b0"), 0);
+    CHECK_EQ(ts_write(dom0, 0, "/s/d/x", "x0"), 0);
+    CHECK_EQ(ts_write(dom0, 0, "/s/d/y", "y0"), 0);
+    REQUIRE(store_transaction_start(dom0, &old) == 0);
+    /* Outside: a write, a removal of a subtree, a new node, new perms. */
+    CHECK_EQ(ts_write(dom0, 0, "/s/a", "a1"), 0);
+    CHECK_EQ(store_rm(dom0, 0, "/s/d"), 0);
+    CHECK_EQ(ts_write(dom0, 0, "/s/c", "c1"), 0);
+    CHECK_EQ(ts_set_perms(dom0, "/s/b", "n0,r1"), 0);
+    REQUIRE(store_transaction_start(dom0, &mid) == 0);
+    CHECK_EQ(ts_write(dom0, 0, "/s/a", "a2"), 0);
+    CHECK_EQ(ts_write(dom0, 0, "/s/d/z", "z2"), 0);
+    store_stats(s, &st);
+    CHECK(st.past_versions > 0 && st.past_bytes > 0);
+    CHECK_STORE(s);
+
+    /* The first transaction sees the store as it started, */
+    CHECK(!strcmp(ts_read(dom0, old, "/s/a", NULL), "a0"));
+    CHECK(!strcmp(ts_dir(dom0, old, "/s", NULL), "a,b,d"));
+    CHECK(!strcmp(ts_dir(dom0, old, "/s/d", NULL), "x,y"));
+    CHECK(!strcmp(ts_read(dom0, old, "/s/d/y", NULL), "y0"));
+    ts_read(dom0, old, "/s/d/z", &err);
+    CHECK_EQ(err, -ENOENT);
+    ts_read(dom0, old, "/s/c", &err);
+    CHECK_EQ(err, -ENOENT);
+    CHECK(!strcmp(ts_get_perms_tx(dom0, old, "/s/b"), "n0"));
+    /* the second as it was between. */
+    CHECK(!strcmp(ts_read(dom0, mid, "/s/a", NULL), "a1"));
+    CHECK(!strcmp(ts_dir(dom0, mid, "/s", NULL), "a,b,c"));
+    ts_read(dom0, mid, "/s/d", &err);
+    CHECK_EQ(err, -ENOENT);
+    CHECK(!strcmp(ts_get_perms_tx(dom0, mid, "/s/b"), "n0,r1"));
+    /* One started now sees it all. */
+    REQUIRE(store_transaction_start(dom0, &fresh) == 0);
+    CHECK(!strcmp(ts_read(dom0, fresh, "/s/a", NULL), "a2"));
+    CHECK(!strcmp(ts_dir(dom0, fresh, "/s", NULL), "a,b,c,d"));
+    CHECK(!strcmp(ts_dir(dom0, fresh, "/s/d", NULL), "z"));
+    CHECK_STORE(s);
+
+    /* What each read changed since: the old ones cannot commit, the fresh
+     * one can; nothing of theirs shows. */
+    CHECK_EQ(ts_write(dom0, old, "/s/new", "o"), 0);
+    CHECK_EQ(store_transaction_end(dom0, old, true), -EAGAIN);
+    CHECK_EQ(store_transaction_end(dom0, mid, true), -EAGAIN);
+    ts_read(dom0, 0, "/s/new", &err);
+    CHECK_EQ(err, -ENOENT);
+    CHECK_EQ(ts_write(dom0, fresh, "/s/a", "a3"), 0);
+    CHECK_EQ(store_transaction_end(dom0, fresh, true), 0);
+    CHECK(!strcmp(ts_read(dom0, 0, "/s/a", NULL), "a3"));
+    store_stats(s, &st);
+    CHECK_EQ(st.transactions, 0);
+    CHECK_EQ(st.past_versions, 0);
+    CHECK_EQ(st.past_bytes, 0);
+
+    /* Only what an open transaction may need is kept: changes made while
+     * none is open, or to nodes changed after the last start, keep none. */
+    CHECK_EQ(ts_write(dom0, 0, "/s/a", "a4"), 0);
+    REQUIRE(store_transaction_start(dom0, &old) == 0);
+    CHECK_EQ(ts_write(dom0, 0, "/s/a", "a5"), 0);
+    store_stats(s, &st);
+    CHECK_EQ(st.past_versions, 1);
+    for (int i = 0; i < 100; i++)
+        CHECK_EQ(ts_write(dom0, 0, "/s/a", "more"), 0);
+    store_stats(s, &st);
+    CHECK_EQ(st.past_versions, 1);
+    CHECK(!strcmp(ts_read(dom0, old, "/s/a", NULL), "a4"));
+    /* A guest's connection closing ends its transactions, and the history
+     * goes with them. */
+    REQUIRE(store_transaction_start(g1, &mid) == 0);
+    CHECK_EQ(ts_write(dom0, 0, "/s/b", "b9"), 0);
+    CHECK_EQ(store_transaction_end(dom0, old, false), 0);
+    store_stats(s, &st);
+    CHECK_EQ(st.past_versions, 1);
+    CHECK_STORE(s);
+    store_conn_close(g1);
+    g1 = NULL;
+    store_stats(s, &st);
+    CHECK_EQ(st.past_versions, 0);
+    CHECK_STORE(s);
     teardown();
 }
 
@@ -777,6 +871,7 @@ static void test_deep_tree(void)
 HARNESS_MAIN("store", TEST_ENTRY(test_paths), TEST_ENTRY(test_read_write_mkdir_rm),
              TEST_ENTRY(test_directory), TEST_ENTRY(test_permissions),
              TEST_ENTRY(test_stale_domid), TEST_ENTRY(test_quotas),
-             TEST_ENTRY(test_transactions), TEST_ENTRY(test_watches),
+             TEST_ENTRY(test_transactions), TEST_ENTRY(test_snapshots),
+             TEST_ENTRY(test_watches),
              TEST_ENTRY(test_domains), TEST_ENTRY(test_control), TEST_ENTRY(test_deep_tree),
              TEST_ENTRY(test_error_names))
