@@ -67,6 +67,10 @@ struct domain {
     uint64_t max_pages;
     uint32_t extents_head;         /* frame index of the first extent head; 0: none */
     uint64_t nr_extents;
+    uint64_t peak_pages;           /* the most tot_pages - extra_pages ever held */
+    char crash_reason[192];        /* set once, by domain_crash */
+
+    _Atomic bool crashed;          /* domain_crash was called: it runs no more */
 
     /* Under the heap's account lock. */
     struct heap_claims claims;
@@ -122,6 +126,20 @@ static inline bool domain_is_dying(const struct domain *d)
 {
     return atomic_load_explicit(&((struct domain *)d)->state, memory_order_acquire) != DOMAIN_ALIVE;
 }
+
+/*
+ * Crashes d (Xen's domain_crash): it runs no more, and the reason is kept
+ * for domain_get_info and the log.  The caller may hold any lock; whoever
+ * next holds none destroys the domain with domain_kill (memvisor's
+ * on_crash is destroy).  Only the first reason is kept.
+ */
+void domain_crash(struct domain *d, const char *fmt, ...) MV_PRINTF(2, 3);
+static inline bool domain_is_crashed(const struct domain *d)
+{
+    return atomic_load_explicit(&((struct domain *)d)->crashed, memory_order_acquire);
+}
+/* tot_pages - extra_pages, the pages counted against max_pages. */
+uint64_t domain_tot_pages(struct domain *d);
 
 /* Sets max_pages (Xen's XEN_DOMCTL_max_mem: lowering below tot_pages is
  * allowed; claims are not re-validated). */
@@ -179,6 +197,9 @@ struct domain_info {
     uint32_t ssidref;
     uint8_t handle[16];
     uint64_t created_ns;
+    uint64_t peak_pages;
+    bool crashed;
+    char crash_reason[192];
 };
 void domain_get_info(struct domain *d, struct domain_info *out);
 

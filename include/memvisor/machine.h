@@ -33,6 +33,7 @@
  *  - scrub_state: atomic (the scrub abort handshake).
  *  - first_dirty: free buddy heads only; node lock, or the scrubber while
  *    it owns the buddy.
+ *  - pod_next: the owner's p2m lock, while the page is in its PoD cache.
  */
 struct frame {
     uint32_t next;
@@ -47,7 +48,7 @@ struct frame {
     uint8_t scrub_state;   /* free buddy head: SCRUB_NOT_SCRUBBING/SCRUBBING/ABORT */
     uint8_t reserved8;
     uint32_t first_dirty;  /* free buddy head: first page that may be dirty */
-    uint32_t reserved32;
+    uint32_t pod_next;     /* in a PoD cache: the next page (or 2 MiB chunk) there */
 };
 _Static_assert(sizeof(struct frame) == 32, "frame table entries are 32 bytes");
 
@@ -125,6 +126,10 @@ struct numa_node_range {
 struct machine {
     uint8_t *ram;
     struct frame *frames;
+    /* The machine-to-phys table (Xen's M2P): gfn + 1 of a translated
+     * guest's mapped page, 0 for none.  Written under the owner's p2m
+     * lock; read with relaxed atomics. */
+    uint64_t *m2p;
     uint64_t nr_frames;
     unsigned nr_nodes;
     struct numa_node_range node[MAX_NUMNODES];
@@ -157,6 +162,20 @@ static inline void *machine_frame_bytes(const struct machine *m, mfn_t mfn)
 {
     assert(machine_mfn_valid(m, mfn));
     return m->ram + (mfn_x(mfn) << PAGE_SHIFT);
+}
+
+/* The gfn the owner maps mfn at, or INVALID_GFN_RAW. */
+static inline uint64_t machine_m2p(const struct machine *m, mfn_t mfn)
+{
+    uint64_t v = __atomic_load_n(&m->m2p[mfn_x(mfn)], __ATOMIC_RELAXED);
+
+    return v ? v - 1 : INVALID_GFN_RAW;
+}
+
+static inline void machine_set_m2p(const struct machine *m, mfn_t mfn, uint64_t gfn)
+{
+    __atomic_store_n(&m->m2p[mfn_x(mfn)], gfn == INVALID_GFN_RAW ? 0 : gfn + 1,
+                     __ATOMIC_RELAXED);
 }
 
 /* The node an MFN belongs to. */

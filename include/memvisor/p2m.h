@@ -14,8 +14,15 @@
  * depends on it.  Pages are allocated before it is taken and released
  * while it is held (domain and heap locks rank after it).
  *
- * Invariant (p2m_check):
+ * Invariants (p2m_check):
  *   nr_ram_pages = pages mapped with type RAM, and each is owned by the domain
+ *   m2p[mfn] = gfn for every RAM page mapped at gfn
+ *   the PoD invariants (specs A12, listed in src/p2m/p2m_internal.h)
+ *
+ * Populate-on-demand (specs A): a PoD entry is a placeholder with no frame;
+ * the first access with P2M_ALLOC backs it from the domain's PoD cache of
+ * zeroed pages, reclaiming zero pages from the guest when the cache is
+ * empty, and crashing the domain when nothing can be had.
  */
 #ifndef MEMVISOR_P2M_H
 #define MEMVISOR_P2M_H
@@ -28,6 +35,22 @@
 enum p2m_type {
     P2M_INVALID = 0, /* nothing mapped */
     P2M_RAM_RW = 1,  /* ordinary guest RAM */
+    P2M_POD = 2,     /* populate-on-demand: backed from the PoD cache on first access */
+};
+
+/* Types with a machine frame behind them (Xen's P2M_RAM_TYPES). */
+static inline bool p2m_type_is_ram(enum p2m_type t) { return t == P2M_RAM_RW; }
+
+/* Xen's PoD constants. */
+#define SUPERPAGE_PAGES (UINT64_C(1) << SUPERPAGE_ORDER)
+#define POD_MRP_ENTRIES 32    /* the ring of recently populated gfns */
+#define POD_SWEEP_STRIDE 16   /* gfns zero-checked per batch */
+#define POD_SWEEP_LIMIT 1024  /* gfns a sweep looks at before it may stop */
+
+/* What a lookup may do (Xen's p2m_query_t): P2M_ALLOC populates PoD. */
+enum p2m_query {
+    P2M_QUERY = 0,
+    P2M_ALLOC = 1,
 };
 
 /* Largest guest frame number + 1: 2^36 frames (256 TiB). */
@@ -71,8 +94,68 @@ uint64_t p2m_nr_ram_pages(struct p2m *p);
 /* The highest gfn ever mapped; never decreases (Xen's max_mapped_pfn). */
 uint64_t p2m_max_mapped_gfn(struct p2m *p);
 
-/* Counts violations of the p2m's invariants (quiescent). */
+/* Counts violations of the p2m's invariants (quiescent).  The PoD cache's
+ * pages are checked to be zero too: a full read of them. */
 unsigned p2m_check(struct p2m *p, FILE *report);
+
+/*
+ * The translation of gfn for an access: with P2M_ALLOC a PoD entry is
+ * populated first (a crash of the domain if it cannot be).  On success
+ * the page has one more reference, for the caller to drop with
+ * domain_put_page.  -ENOENT: nothing there (or PoD, for a query);
+ * -ESRCH: the domain is dying, or was crashed by this access (and has
+ * been destroyed: on_crash=destroy).
+ */
+int p2m_get_page(struct domain *d, gfn_t gfn, enum p2m_query q, mfn_t *mfn) MV_MUST_CHECK;
+
+/*
+ * PoD, for the toolstack (specs A4, A6, A9).
+ */
+struct pod_target {
+    uint64_t tot_pages;       /* the domain's pages (populated + cache) */
+    uint64_t pod_cache_pages; /* count */
+    uint64_t pod_entries;     /* entry_count */
+};
+
+struct pod_stats {
+    uint64_t populated_4k, populated_2m; /* demand populates */
+    uint64_t splinters;                  /* 2 MiB entries split for want of a chunk */
+    uint64_t shatters;                   /* 1 GiB entries split */
+    uint64_t reclaimed_4k, reclaimed_2m; /* zero pages taken back (eager or sweep) */
+    uint64_t sweeps, swept_gfns;         /* emergency sweeps, and gfns they looked at */
+    uint64_t stolen;                     /* pages stolen into the cache by decrease_reservation */
+    uint64_t max_tot_pages;              /* the most pages the domain held at once */
+};
+
+/* Marks [gfn, gfn + 2^order) populate-on-demand, in naturally aligned
+ * chunks (Xen's guest_physmap_mark_populate_on_demand).  -EINVAL (not
+ * translated, dying, beyond the p2m), -EBUSY (a chunk holds something
+ * other than holes and PoD entries: nothing of that chunk changes),
+ * -ENOMEM. */
+int p2m_pod_mark(struct domain *d, gfn_t gfn, unsigned order) MV_MUST_CHECK;
+/* XENMEM_set_pod_target's body (p2m_pod_set_mem_target): the cache grows
+ * to what the target needs, never shrinks for it.  -EINVAL (not
+ * translated), -ENOMEM.  out (may be NULL) gets the figures after. */
+int p2m_pod_set_target(struct domain *d, uint64_t target_pages,
+                       struct pod_target *out) MV_MUST_CHECK;
+void p2m_pod_get_target(struct domain *d, struct pod_target *out);
+void p2m_pod_get_stats(struct domain *d, struct pod_stats *out);
+/* decrease_reservation of a PoD-aware range: the number of pages it dealt
+ * with (p2m_pod_decrease_reservation), each now a hole. */
+uint64_t p2m_pod_decrease_reservation(struct domain *d, gfn_t gfn, unsigned order);
+
+/*
+ * Guests' own accesses to their memory, as a vCPU's would be: every page
+ * is translated with P2M_ALLOC (a PoD entry is populated), and held by a
+ * reference while its bytes are copied.  gaddr is a guest-physical byte
+ * address.  -EFAULT: a hole; -ESRCH: the domain is dying or was crashed.
+ */
+int guest_read(struct domain *d, uint64_t gaddr, void *buf, size_t len) MV_MUST_CHECK;
+int guest_write(struct domain *d, uint64_t gaddr, const void *buf, size_t len) MV_MUST_CHECK;
+/* Writes len bytes of `byte`, as a guest's memset would. */
+int guest_fill(struct domain *d, uint64_t gaddr, int byte, size_t len) MV_MUST_CHECK;
+/* Touches (reads a byte of) each of nr pages from gfn. */
+int guest_touch(struct domain *d, gfn_t gfn, uint64_t nr) MV_MUST_CHECK;
 
 /*
  * Physmap operations (the bodies of Xen's memory_op front-ends).

@@ -7,6 +7,8 @@
  * domain up can finish even if the domain is destroyed meanwhile.
  */
 #include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,6 +199,30 @@ int domain_kill(struct domain *d)
     return 0;
 }
 
+void domain_crash(struct domain *d, const char *fmt, ...)
+{
+    va_list ap;
+
+    lock_acquire(&d->lock);
+    if (!atomic_load(&d->crashed)) {
+        va_start(ap, fmt);
+        vsnprintf(d->crash_reason, sizeof(d->crash_reason), fmt, ap);
+        va_end(ap);
+        atomic_store_explicit(&d->crashed, true, memory_order_release);
+    }
+    lock_release(&d->lock);
+}
+
+uint64_t domain_tot_pages(struct domain *d)
+{
+    uint64_t n;
+
+    lock_acquire(&d->lock);
+    n = d->tot_pages - d->extra_pages;
+    lock_release(&d->lock);
+    return n;
+}
+
 void domain_set_max_pages(struct domain *d, uint64_t max_pages)
 {
     lock_acquire(&d->lock);
@@ -221,6 +247,9 @@ void domain_get_info(struct domain *d, struct domain_info *out)
     out->tot_pages = d->tot_pages - d->extra_pages;
     out->extra_pages = d->extra_pages;
     out->max_pages = d->max_pages;
+    out->peak_pages = d->peak_pages;
+    out->crashed = atomic_load(&d->crashed);
+    memcpy(out->crash_reason, d->crash_reason, sizeof(out->crash_reason));
     lock_release(&d->lock);
     heap_claims_read(d->table->heap, &d->claims, &claims);
     out->outstanding_pages = claims.total;

@@ -86,6 +86,7 @@ static int assign_locked(struct domain *d, uint64_t mfn, unsigned order, bool ex
     d->tot_pages += nr;
     if (extra)
         d->extra_pages += nr;
+    d->peak_pages = max_u64(d->peak_pages, d->tot_pages - d->extra_pages);
     return 0;
 }
 

@@ -23,6 +23,7 @@ struct memop_args {
     uint64_t nr_extents;
     unsigned extent_order;
     unsigned memflags;
+    bool pod;             /* XENMEMF_populate_on_demand */
     uint64_t nr_done;
 };
 
@@ -106,11 +107,44 @@ static void decrease_reservation(const struct hc_caller *c, struct memop_args *a
     if (!extent_list_ok(c, a) || a->extent_order > caller_max_order(c))
         return;
     for (uint64_t i = a->nr_done; i < a->nr_extents; i++) {
-        uint64_t gmfn, done;
+        uint64_t gmfn, done, pod_done = 0;
 
         if (extent_read(c, a, i, &gmfn))
             return;
-        if (physmap_remove_range(a->d, _gfn(gmfn), a->extent_order, &done))
+        if (domain_is_translated(a->d))
+            pod_done = p2m_pod_decrease_reservation(a->d, _gfn(gmfn), a->extent_order);
+        if (pod_done == 0) {
+            if (physmap_remove_range(a->d, _gfn(gmfn), a->extent_order, &done))
+                return;
+        } else {
+            /* The pages PoD did not deal with; exactly pod_done of them
+             * may be found gone already (7867181b2a). */
+            for (uint64_t j = 0; j + pod_done < (UINT64_C(1) << a->extent_order); j++) {
+                int rc = physmap_remove_page(a->d, _gfn(gmfn + j));
+
+                if (rc == -ENOENT && pod_done)
+                    pod_done--;
+                else if (rc)
+                    return;
+            }
+        }
+        a->nr_done = i + 1;
+    }
+}
+
+/* PoD extents (specs A4): entries only, no pages; any order up to
+ * MAX_ORDER; never on oneself (XSA-30). */
+static void populate_on_demand(const struct hc_caller *c, struct memop_args *a)
+{
+    if (a->extent_order > MAX_ORDER)
+        return;
+    for (uint64_t i = a->nr_done; i < a->nr_extents; i++) {
+        uint64_t gpfn;
+
+        if (c->domid == a->d->domid || extent_read(c, a, i, &gpfn))
+            return;
+        /* A PV domain has no p2m: Xen skips its PoD extents. */
+        if (domain_is_translated(a->d) && p2m_pod_mark(a->d, _gfn(gpfn), a->extent_order) < 0)
             return;
         a->nr_done = i + 1;
     }
@@ -118,7 +152,13 @@ static void decrease_reservation(const struct hc_caller *c, struct memop_args *a
 
 static void populate_physmap(const struct hc_caller *c, struct memop_args *a)
 {
-    if (!extent_list_ok(c, a) || a->extent_order > caller_max_order(c))
+    if (!extent_list_ok(c, a))
+        return;
+    if (a->pod) {
+        populate_on_demand(c, a);
+        return;
+    }
+    if (a->extent_order > caller_max_order(c))
         return;
     for (uint64_t i = a->nr_done; i < a->nr_extents; i++) {
         uint64_t gpfn;
@@ -203,12 +243,11 @@ static long reservation_op(const struct hc_caller *c, unsigned op, uint64_t star
         return (long)start_extent;
     if (hc_lookup_target(c, r.domid, &a.d))
         return (long)start_extent;
-    if (memflags_from_reservation(c, &r, &a.memflags) ||
-        (op == XENMEM_populate_physmap && (r.mem_flags & XENMEMF_populate_on_demand))) {
-        /* Populate-on-demand is not served yet: nothing is done. */
+    if (memflags_from_reservation(c, &r, &a.memflags)) {
         domain_put(a.d);
         return (long)start_extent;
     }
+    a.pod = op == XENMEM_populate_physmap && (r.mem_flags & XENMEMF_populate_on_demand);
     a.extent_list = HANDLE_ADDR(r.extent_start);
     a.nr_extents = r.nr_extents;
     a.extent_order = r.extent_order;
@@ -246,6 +285,37 @@ static long claim_pages(const struct hc_caller *c, uint64_t arg)
     if (!d)
         return -EINVAL;
     rc = c->privileged ? domain_claim_pages(d, r.nr_extents) : -EPERM;
+    domain_put(d);
+    return rc;
+}
+
+/* XENMEM_set_pod_target / XENMEM_get_pod_target (specs A6): both fill
+ * in the figures on success. */
+static long pod_target_op(const struct hc_caller *c, unsigned op, uint64_t arg)
+{
+    struct xen_pod_target t;
+    struct pod_target out;
+    struct domain *d;
+    long rc = 0;
+
+    if (guest_copy_from(c->mem, &t, arg, sizeof(t)))
+        return -EFAULT;
+    d = domain_lookup(c->hv->domains, t.domid == DOMID_SELF ? c->domid : t.domid);
+    if (!d)
+        return -ESRCH;
+    if (!c->privileged)
+        rc = -EPERM;
+    else if (op == XENMEM_set_pod_target)
+        rc = p2m_pod_set_target(d, t.target_pages, &out);
+    else
+        p2m_pod_get_target(d, &out);
+    if (rc == 0) {
+        t.tot_pages = out.tot_pages;
+        t.pod_cache_pages = out.pod_cache_pages;
+        t.pod_entries = out.pod_entries;
+        if (guest_copy_to(c->mem, arg, &t, sizeof(t)))
+            rc = -EFAULT;
+    }
     domain_put(d);
     return rc;
 }
@@ -301,6 +371,9 @@ long do_memory_op(const struct hc_caller *c, uint64_t cmd, uint64_t arg)
         return reservation_query(c, op, arg);
     case XENMEM_maximum_ram_page:
         return (long)c->hv->m->nr_frames;
+    case XENMEM_set_pod_target:
+    case XENMEM_get_pod_target:
+        return pod_target_op(c, op, arg);
     case XENMEM_get_sharing_freed_pages:
     case XENMEM_get_sharing_shared_pages:
         /* No page sharing: nothing saved, nothing shared. */

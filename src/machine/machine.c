@@ -52,7 +52,8 @@ int machine_create(const struct machine_config *cfg, struct machine **out, const
     m->frame_map_bytes = m->nr_frames * sizeof(struct frame);
     m->ram = map_anonymous(m->ram_map_bytes);
     m->frames = map_anonymous(m->frame_map_bytes);
-    if (!m->ram || !m->frames) {
+    m->m2p = map_anonymous(m->nr_frames * sizeof(*m->m2p));
+    if (!m->ram || !m->frames || !m->m2p) {
         machine_destroy(m);
         return -ENOMEM;
     }
@@ -79,6 +80,8 @@ void machine_destroy(struct machine *m)
         munmap(m->ram, m->ram_map_bytes);
     if (m->frames)
         munmap(m->frames, m->frame_map_bytes);
+    if (m->m2p)
+        munmap(m->m2p, m->nr_frames * sizeof(*m->m2p));
     free(m);
 }
 

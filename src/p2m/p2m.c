@@ -8,30 +8,14 @@
 #include <stdlib.h>
 
 #include "memvisor/check.h"
-#include "memvisor/lock.h"
-#include "memvisor/p2m.h"
+#include "p2m_internal.h"
 
-#define P2M_LEVELS 4
-#define P2M_ENTRIES 512
 #define P2ME_KIND_MASK UINT64_C(0x3)
 #define P2ME_LEAF UINT64_C(1)
 #define P2ME_TABLE UINT64_C(2)
 #define P2ME_TYPE_SHIFT 4
 #define P2ME_TYPE_MASK UINT64_C(0xff)
 #define P2ME_MFN_SHIFT 12
-
-typedef uint64_t p2me_t;
-
-struct p2m {
-    struct mv_lock lock; /* rank P2M */
-    struct domain *d;
-    struct fault_injector *fault;
-    p2me_t root[P2M_ENTRIES]; /* level 4 */
-    bool dead;                /* under lock: torn down */
-    uint64_t nr_ram_pages;    /* under lock */
-    uint64_t nr_tables;       /* under lock */
-    uint64_t max_mapped_gfn;  /* under lock: highest gfn ever mapped (Xen's max_mapped_pfn) */
-};
 
 static unsigned level_order(unsigned level) { return (level - 1) * 9; }
 static unsigned level_index(uint64_t gfn, unsigned level)
@@ -50,10 +34,10 @@ static p2me_t p2me_leaf(uint64_t mfn, enum p2m_type t)
 {
     if (t == P2M_INVALID)
         return 0;
+    if (!p2m_type_is_ram(t))
+        mfn = 0; /* a PoD entry has no frame */
     return (mfn << P2ME_MFN_SHIFT) | ((uint64_t)t << P2ME_TYPE_SHIFT) | P2ME_LEAF;
 }
-
-static bool type_is_ram(enum p2m_type t) { return t == P2M_RAM_RW; }
 
 int p2m_create(struct domain *d, struct fault_injector *fault, struct p2m **out)
 {
@@ -63,7 +47,9 @@ int p2m_create(struct domain *d, struct fault_injector *fault, struct p2m **out)
         return -ENOMEM;
     lock_init(&p->lock, LOCK_RANK_P2M, "p2m");
     p->d = d;
+    p->m = heap_machine(domain_table_heap(d->table));
     p->fault = fault;
+    pod_init(&p->pod);
     *out = p;
     return 0;
 }
@@ -77,19 +63,63 @@ static void table_free(struct p2m *p, p2me_t *t, unsigned level)
     p->nr_tables--;
 }
 
+/*
+ * What an entry held goes from the counters and the M2P: its RAM pages
+ * (whose frames no longer map back here) and its PoD entries.  Called
+ * before the entry is overwritten or freed, so that every change of the
+ * tree keeps nr_ram_pages, pod.entry_count and the M2P exact, a change
+ * that fails halfway included (Xen's XSA-389).
+ */
+static void entry_forget(struct p2m *p, p2me_t e, unsigned level)
+{
+    uint64_t n = UINT64_C(1) << level_order(level);
+
+    if (p2me_is_leaf(e) && p2m_type_is_ram(p2me_type(e))) {
+        p->nr_ram_pages -= n;
+        for (uint64_t i = 0; i < n; i++)
+            machine_set_m2p(p->m, _mfn(p2me_mfn(e) + i), INVALID_GFN_RAW);
+    } else if (p2me_is_leaf(e) && p2me_type(e) == P2M_POD) {
+        p->pod.entry_count -= n;
+    } else if (p2me_is_table(e)) {
+        p2me_t *t = p2me_table(e);
+        for (unsigned i = 0; i < P2M_ENTRIES; i++)
+            entry_forget(p, t[i], level - 1);
+    }
+}
+
+/* The counterpart for a new leaf for gfn. */
+static void entry_note(struct p2m *p, p2me_t e, unsigned level, uint64_t gfn)
+{
+    uint64_t n = UINT64_C(1) << level_order(level);
+
+    if (!p2me_is_leaf(e))
+        return;
+    if (p2m_type_is_ram(p2me_type(e))) {
+        p->nr_ram_pages += n;
+        for (uint64_t i = 0; i < n; i++)
+            machine_set_m2p(p->m, _mfn(p2me_mfn(e) + i), gfn + i);
+    } else if (p2me_type(e) == P2M_POD) {
+        p->pod.entry_count += n;
+    }
+    p->max_mapped_gfn = max_u64(p->max_mapped_gfn, gfn + n - 1);
+}
+
 static void free_all_tables(struct p2m *p)
 {
     for (unsigned i = 0; i < P2M_ENTRIES; i++) {
+        entry_forget(p, p->root[i], P2M_LEVELS);
         if (p2me_is_table(p->root[i]))
             table_free(p, p2me_table(p->root[i]), P2M_LEVELS - 1);
         p->root[i] = 0;
     }
-    p->nr_ram_pages = 0;
 }
 
 void p2m_teardown(struct p2m *p)
 {
     lock_acquire(&p->lock);
+    /* Nothing PoD happens after this (specs A11): the cache's pages stay
+     * with the dying domain, which relinquishes them with the rest. */
+    pod_empty_cache(p);
     free_all_tables(p);
     p->dead = true;
     lock_release(&p->lock);
@@ -124,7 +154,8 @@ void p2m_lookup_locked(struct p2m *p, gfn_t gfn_, struct p2m_entry *out)
         out->order = level_order(level);
         if (p2me_is_leaf(e)) {
             out->type = p2me_type(e);
-            out->mfn = _mfn(p2me_mfn(e) + (gfn & ((UINT64_C(1) << out->order) - 1)));
+            if (p2m_type_is_ram(out->type))
+                out->mfn = _mfn(p2me_mfn(e) + (gfn & ((UINT64_C(1) << out->order) - 1)));
             return;
         }
         if (!p2me_is_table(e))
@@ -138,21 +169,6 @@ void p2m_lookup(struct p2m *p, gfn_t gfn, struct p2m_entry *out)
     lock_acquire(&p->lock);
     p2m_lookup_locked(p, gfn, out);
     lock_release(&p->lock);
-}
-
-/* Pages of RAM mapped under an entry, for the counter. */
-static uint64_t entry_ram_pages(p2me_t e, unsigned level)
-{
-    uint64_t pages = 0;
-
-    if (p2me_is_leaf(e))
-        return type_is_ram(p2me_type(e)) ? UINT64_C(1) << level_order(level) : 0;
-    if (p2me_is_table(e)) {
-        p2me_t *t = p2me_table(e);
-        for (unsigned i = 0; i < P2M_ENTRIES; i++)
-            pages += entry_ram_pages(t[i], level - 1);
-    }
-    return pages;
 }
 
 /*
@@ -232,8 +248,8 @@ int p2m_prepare_range_locked(struct p2m *p, gfn_t gfn_, unsigned order)
 }
 
 /* Sets one aligned entry of order 0, 9 or 18. */
-static int set_entry_locked(struct p2m *p, uint64_t gfn, uint64_t mfn, unsigned order,
-                            enum p2m_type type)
+int p2m_set_entry_locked(struct p2m *p, uint64_t gfn, uint64_t mfn, unsigned order,
+                         enum p2m_type type)
 {
     unsigned target = order / 9 + 1;
     p2me_t *t = p->root;
@@ -253,14 +269,11 @@ static int set_entry_locked(struct p2m *p, uint64_t gfn, uint64_t mfn, unsigned 
         t = p2me_table(*slot);
     }
     slot = &t[level_index(gfn, target)];
-    p->nr_ram_pages -= entry_ram_pages(*slot, target);
+    entry_forget(p, *slot, target);
     if (p2me_is_table(*slot))
         table_free(p, p2me_table(*slot), target - 1);
     *slot = p2me_leaf(mfn, type);
-    if (type_is_ram(type))
-        p->nr_ram_pages += UINT64_C(1) << order;
-    if (type != P2M_INVALID)
-        p->max_mapped_gfn = max_u64(p->max_mapped_gfn, gfn + (UINT64_C(1) << order) - 1);
+    entry_note(p, *slot, target, gfn);
     return 0;
 }
 
@@ -274,10 +287,10 @@ int p2m_set_range_locked(struct p2m *p, gfn_t gfn_, mfn_t mfn_, unsigned order,
         return -EINVAL;
     for (uint64_t done = 0; done < nr;) {
         uint64_t g = gfn + done, m = mfn + done;
-        unsigned o = piece_order(g, m, type != P2M_INVALID, nr - done);
+        unsigned o = piece_order(g, m, p2m_type_is_ram(type), nr - done);
         int rc;
 
-        rc = set_entry_locked(p, g, m, o, type);
+        rc = p2m_set_entry_locked(p, g, m, o, type);
         if (rc)
             return rc;
         done += UINT64_C(1) << o;
@@ -341,13 +354,9 @@ unsigned p2m_set_pages_locked(struct p2m *p, const uint64_t *gfns, const mfn_t *
 
         if (gfns[i] >= P2M_GFN_LIMIT || !(slot = l1_slot(p, gfns[i], &cur)))
             return i;
-        if (p2me_is_leaf(*slot) && type_is_ram(p2me_type(*slot)))
-            p->nr_ram_pages--;
+        entry_forget(p, *slot, 1);
         *slot = p2me_leaf(mfn_x(mfns[i]), type);
-        if (type_is_ram(type))
-            p->nr_ram_pages++;
-        if (type != P2M_INVALID)
-            p->max_mapped_gfn = max_u64(p->max_mapped_gfn, gfns[i]);
+        entry_note(p, *slot, 1, gfns[i]);
     }
     return nr;
 }
@@ -375,7 +384,7 @@ uint64_t p2m_nr_ram_pages(struct p2m *p)
 struct p2m_checker {
     struct p2m *p;
     struct mv_checker c;
-    uint64_t ram_pages;
+    uint64_t ram_pages, extra_pages, pod_entries;
 };
 
 static void check_table(struct p2m_checker *c, p2me_t *t, unsigned level, uint64_t base_gfn)
@@ -391,8 +400,20 @@ static void check_table(struct p2m_checker *c, p2me_t *t, unsigned level, uint64
                 continue;
             }
             check_table(c, p2me_table(e), level - 1, gfn);
-        } else if (p2me_is_leaf(e) && type_is_ram(p2me_type(e))) {
+        } else if (p2me_is_leaf(e) && p2me_type(e) == P2M_POD) {
+            c->pod_entries += UINT64_C(1) << level_order(level);
+        } else if (p2me_is_leaf(e) && p2m_type_is_ram(p2me_type(e))) {
             uint64_t n = UINT64_C(1) << level_order(level);
+            bool m2p_ok = true;
+
+            for (uint64_t k = 0; k < n; k++) {
+                m2p_ok &= machine_m2p(c->p->m, _mfn(p2me_mfn(e) + k)) == gfn + k;
+                c->extra_pages += !!(frame_owner_flags(p2m_frame(c->p, p2me_mfn(e) + k)) &
+                                     FRAME_EXTRA);
+            }
+            if (!m2p_ok)
+                mv_check_fail(&c->c, "d%u gfn %#llx: the M2P does not map back", c->p->d->domid,
+                              (unsigned long long)gfn);
             if (!is_aligned_u64(p2me_mfn(e), level_order(level)))
                 mv_check_fail(&c->c, "d%u gfn %#llx: superpage mfn %#llx misaligned",
                               c->p->d->domid, (unsigned long long)gfn,
@@ -411,13 +432,26 @@ static void check_table(struct p2m_checker *c, p2me_t *t, unsigned level, uint64
 
 unsigned p2m_check(struct p2m *p, FILE *report)
 {
-    struct p2m_checker c = { p, { report, "p2m check", 0 }, 0 };
+    struct p2m_checker c = { p, { report, "p2m check", 0 }, 0, 0, 0 };
+    uint64_t tot;
 
     lock_acquire(&p->lock);
     check_table(&c, p->root, P2M_LEVELS, 0);
     if (c.ram_pages != p->nr_ram_pages)
         mv_check_fail(&c.c, "d%u nr_ram_pages %llu but %llu mapped", p->d->domid,
                       (unsigned long long)p->nr_ram_pages, (unsigned long long)c.ram_pages);
+    if (c.pod_entries != p->pod.entry_count)
+        mv_check_fail(&c.c, "d%u PoD entry_count %llu but %llu PoD entries", p->d->domid,
+                      (unsigned long long)p->pod.entry_count,
+                      (unsigned long long)c.pod_entries);
+    pod_check_locked(p, &c.c);
+    /* tot_pages = populated + cache, plus any page a populate displaced
+     * (which Xen leaves with the domain, unmapped). */
+    tot = domain_tot_pages(p->d);
+    if (!p->dead && tot < c.ram_pages - c.extra_pages + p->pod.count)
+        mv_check_fail(&c.c, "d%u tot_pages %llu < %llu mapped + %llu cached", p->d->domid,
+                      (unsigned long long)tot, (unsigned long long)(c.ram_pages - c.extra_pages),
+                      (unsigned long long)p->pod.count);
     lock_release(&p->lock);
     return c.c.violations;
 }

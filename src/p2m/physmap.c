@@ -85,6 +85,8 @@ int physmap_remove_page(struct domain *d, gfn_t gfn)
     p2m_lookup_locked(d->p2m, gfn, &e);
     if (e.type == P2M_INVALID) {
         rc = -ENOENT;
+    } else if (!p2m_type_is_ram(e.type)) {
+        rc = -EINVAL; /* a PoD entry has no page (Xen: "page number invalid") */
     } else {
         rc = p2m_set_range_locked(d->p2m, gfn, INVALID_MFN, 0, P2M_INVALID);
         if (rc == 0)

@@ -249,7 +249,12 @@ static void test_reservation_orders_and_limits(void)
     /* Bad domains: nothing done. */
     CHECK_EQ(memop(fx.dom0, XENMEM_populate_physmap, fx.resv, 4000, fx.ext, 1, 0, 0), 0);
     CHECK_EQ(memop(fx.dom0, XENMEM_populate_physmap, fx.resv, DOMID_FIRST_RESERVED + 3, fx.ext, 1, 0, 0), 0);
-    /* Populate-on-demand is not served yet: an honest zero. */
+    /* Populate-on-demand: a hole becomes a PoD entry; a mapped page is
+     * EBUSY (nothing done). */
+    fx.ext[0] = 5000;
+    CHECK_EQ(memop(fx.dom0, XENMEM_populate_physmap, fx.resv, hvm, fx.ext, 1, 0,
+                   XENMEMF_populate_on_demand), 1);
+    fx.ext[0] = 103;
     CHECK_EQ(memop(fx.dom0, XENMEM_populate_physmap, fx.resv, hvm, fx.ext, 1, 0,
                    XENMEMF_populate_on_demand), 0);
     CHECK_HV(fx.hv);
