@@ -104,7 +104,8 @@ unsigned p2m_check(struct p2m *p, FILE *report);
  * the page has one more reference, for the caller to drop with
  * domain_put_page.  -ENOENT: nothing there (or PoD, for a query);
  * -ESRCH: the domain is dying, or was crashed by this access (and has
- * been destroyed: on_crash=destroy).
+ * been destroyed: on_crash=destroy); -ENOMEM: a PoD entry could not be
+ * split for want of a table.
  */
 int p2m_get_page(struct domain *d, gfn_t gfn, enum p2m_query q, mfn_t *mfn) MV_MUST_CHECK;
 
@@ -154,7 +155,8 @@ int guest_read(struct domain *d, uint64_t gaddr, void *buf, size_t len) MV_MUST_
 int guest_write(struct domain *d, uint64_t gaddr, const void *buf, size_t len) MV_MUST_CHECK;
 /* Writes len bytes of `byte`, as a guest's memset would. */
 int guest_fill(struct domain *d, uint64_t gaddr, int byte, size_t len) MV_MUST_CHECK;
-/* Touches (reads a byte of) each of nr pages from gfn. */
+/* Touches (reads a byte of) each of nr pages from gfn.  Accesses also
+ * give -ENOMEM as p2m_get_page does. */
 int guest_touch(struct domain *d, gfn_t gfn, uint64_t nr) MV_MUST_CHECK;
 
 /*

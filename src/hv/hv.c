@@ -30,6 +30,8 @@ static void hv_domain_teardown(void *arg, struct domain *d)
     struct hv *hv = arg;
     void (*fn)(void *, domid_t) = atomic_load_explicit(&hv->on_death, memory_order_acquire);
 
+    if (domain_is_crashed(d))
+        mv_log(&hv->log, MV_LOG_ERROR, "%s: destroyed", d->crash_reason);
     p2m_domain_teardown(&hv->fault, d);
     if (fn)
         fn(hv->on_death_arg, d->domid);

@@ -52,7 +52,9 @@ int p2m_get_page(struct domain *d, gfn_t gfn, enum p2m_query q, mfn_t *mfn)
     lock_release(&p->lock);
     if (domain_is_crashed(d))
         return crashed(d);
-    return e.type == P2M_POD && q == P2M_ALLOC ? -ESRCH : -ENOENT;
+    /* A PoD entry that could not be populated without a crash: a split
+     * that found no memory for its table (XSA-246: a failure, no retry). */
+    return e.type == P2M_POD && q == P2M_ALLOC ? -ENOMEM : -ENOENT;
 }
 
 enum access { ACCESS_READ, ACCESS_WRITE, ACCESS_FILL };
