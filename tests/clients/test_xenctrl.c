@@ -5,8 +5,9 @@
  *
  * It follows Xen's own tools/tests/mem-claim (claim 4 MiB: outstanding is
  * 1024 pages; populate one 2 MiB extent: 512; destroy: 0), then checks the
- * error cases of the claims spec, populate/decrease, getinfolist, and a
- * race of several processes claiming more memory than exists.
+ * error cases of the claims spec, populate/decrease, getinfolist, the PoD
+ * target calls, and a race of several processes claiming more memory than
+ * exists.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -166,6 +167,41 @@ static void test_populate_decrease_getinfo(void)
     CHECK(xc_domain_destroy(xch, b) == 0);
 }
 
+/* Populate-on-demand as libxc's meminit_hvm drives it: the target first,
+ * then PoD extents; the figures through both calls; balloon-down of PoD
+ * entries shrinks the cache to the entries left. */
+static void test_pod_target(void)
+{
+    uint64_t tot = 0, cache = 0, ents = 0;
+    xen_pfn_t gfns[8];
+    uint32_t d = create_hvm();
+
+    CHECK(d != DOMID_INVALID);
+    CHECK(xc_domain_setmaxmem(xch, d, 64 * 1024) == 0); /* 16384 pages */
+    CHECK(xc_domain_set_pod_target(xch, d, 2048, &tot, &cache, &ents) == 0);
+    CHECK(tot == 2048 && cache == 2048 && ents == 0);
+    for (int i = 0; i < 8; i++)
+        gfns[i] = (xen_pfn_t)i * 512;
+    CHECK(xc_domain_populate_physmap_exact(xch, d, 8, 9, XENMEMF_populate_on_demand, gfns) == 0);
+    CHECK(xc_domain_get_pod_target(xch, d, &tot, &cache, &ents) == 0);
+    CHECK(tot == 2048 && cache == 2048 && ents == 4096);
+    /* Over max_pages; an unknown domain. */
+    errno = 0;
+    CHECK(xc_domain_set_pod_target(xch, d, 16385, NULL, NULL, NULL) == -1 && errno == EINVAL);
+    errno = 0;
+    CHECK(xc_domain_get_pod_target(xch, 31000, &tot, &cache, &ents) == -1 && errno == ESRCH);
+    /* The balloon gives back 3 of the 2 MiB ranges: 2560 entries are
+     * left, and the cache (2048) is still below them. */
+    CHECK(xc_domain_decrease_reservation_exact(xch, d, 3, 9, gfns) == 0);
+    CHECK(xc_domain_get_pod_target(xch, d, &tot, &cache, &ents) == 0);
+    CHECK(tot == 2048 && cache == 2048 && ents == 2560);
+    /* Two more: entries (1536) fall below the cache, which follows. */
+    CHECK(xc_domain_decrease_reservation_exact(xch, d, 2, 9, gfns + 3) == 0);
+    CHECK(xc_domain_get_pod_target(xch, d, &tot, &cache, &ents) == 0);
+    CHECK(tot == 1536 && cache == 1536 && ents == 1536);
+    CHECK(xc_domain_destroy(xch, d) == 0);
+}
+
 /*
  * Several processes, each with its own libxenctrl handle, race to claim
  * more memory than exists: exactly the claims that fit succeed.
@@ -234,6 +270,7 @@ int main(void)
     test_mem_claim();
     test_claim_errors();
     test_populate_decrease_getinfo();
+    test_pod_target();
     test_claim_race();
     xc_interface_close(xch);
     printf("xenctrl: %u failures\n", failures);
