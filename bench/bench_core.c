@@ -39,25 +39,10 @@ static struct hv *bench_hv(uint64_t ram, unsigned nodes, bool scrub)
     return hv;
 }
 
-/* Clearing 1 GiB of resident memory with memset: the bandwidth limit for
- * scrubbing.  Zeroing, like a scrub (on some CPUs it is much faster than
- * filling with another byte); best of 10, as it is the noisiest figure. */
+/* Clearing 1 GiB with memset; best of 10, as it is the noisiest figure. */
 static double bench_memset(void)
 {
-    uint8_t *buf = mmap(NULL, GIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    uint64_t best = UINT64_MAX;
-
-    if (buf == MAP_FAILED)
-        exit(1);
-    memset(buf, 1, GIB); /* fault it in */
-    for (int r = 0; r < 2 * REPS; r++) {
-        uint64_t t0 = mv_now_ns();
-        memset(buf, 0, GIB);
-        __asm__ volatile("" ::"r"(buf) : "memory");
-        best = min_u64(best, mv_now_ns() - t0);
-    }
-    munmap(buf, GIB);
-    return gbps(GIB, best);
+    return bench_memset_gbps(GIB, 2 * REPS);
 }
 
 /* The kernel populating 1 GiB of anonymous memory (it zeroes every page). */

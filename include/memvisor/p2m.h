@@ -141,6 +141,9 @@ int p2m_pod_set_target(struct domain *d, uint64_t target_pages,
                        struct pod_target *out) MV_MUST_CHECK;
 void p2m_pod_get_target(struct domain *d, struct pod_target *out);
 void p2m_pod_get_stats(struct domain *d, struct pod_stats *out);
+/* Runs the emergency sweep now, as a fault with an empty cache would (for
+ * tools and benchmarks); returns the pages it reclaimed. */
+uint64_t p2m_pod_sweep(struct domain *d);
 /* decrease_reservation of a PoD-aware range: the number of pages it dealt
  * with (p2m_pod_decrease_reservation), each now a hole. */
 uint64_t p2m_pod_decrease_reservation(struct domain *d, gfn_t gfn, unsigned order);
