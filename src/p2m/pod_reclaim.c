@@ -55,45 +55,30 @@ static void restore(struct p2m *p, uint64_t gfn, uint64_t mfn, unsigned order)
 
 unsigned pod_zero_check(struct p2m *p, const uint64_t *gfns, unsigned n)
 {
-    uint64_t mfns[POD_SWEEP_STRIDE];
     unsigned reclaimed = 0;
 
-    assert(n <= POD_SWEEP_STRIDE);
-    /* Translate the batch first and start fetching each candidate's
-     * bytes, so that the checks below stream instead of waiting on memory
-     * page by page (Xen maps the batch first too). */
     for (unsigned i = 0; i < n; i++) {
         struct p2m_entry e;
+        uint64_t mfn;
+        void *page;
 
-        mfns[i] = INVALID_MFN_RAW;
         p2m_lookup_locked(p, _gfn(gfns[i]), &e);
         /* The type first: only RAM has a frame to look at (9be0b2747b). */
         if (!p2m_type_is_ram(e.type) || !frame_eligible(p, mfn_x(e.mfn)))
             continue;
-        mfns[i] = mfn_x(e.mfn);
-        __builtin_prefetch(machine_frame_bytes(p->m, e.mfn));
-    }
-    for (unsigned i = 0; i < n; i++) {
-        uint8_t *page;
-
-        if (mfns[i] == INVALID_MFN_RAW)
-            continue;
-        page = machine_frame_bytes(p->m, _mfn(mfns[i]));
+        mfn = mfn_x(e.mfn);
+        page = machine_frame_bytes(p->m, e.mfn);
         if (!quick_zero(page))
             continue;
-        for (unsigned k = i + 1; k < n && k < i + 3; k++)
-            if (mfns[k] != INVALID_MFN_RAW)
-                for (unsigned off = 128; off < PAGE_SIZE; off += 256)
-                    __builtin_prefetch(machine_frame_bytes(p->m, _mfn(mfns[k])) + off);
         /* Every set_entry is checked (XSA-247): a page must never reach
          * the cache while something still maps it. */
         if (p2m_set_entry_locked(p, gfns[i], 0, 0, P2M_POD))
             continue;
-        if (frame_refs(p, mfns[i]) > 1 || !pages_are_zero(page, 1)) {
-            restore(p, gfns[i], mfns[i], 0);
+        if (frame_refs(p, mfn) > 1 || !pages_are_zero(page, 1)) {
+            restore(p, gfns[i], mfn, 0);
             continue;
         }
-        pod_cache_add(p, mfns[i], 0, true);
+        pod_cache_add(p, mfn, 0, true);
         p->pod.stats.reclaimed_4k++;
         reclaimed++;
     }
