@@ -20,25 +20,6 @@
 
 #define REPS 5
 
-static struct hv *bench_hv(uint64_t ram, unsigned nodes, bool scrub)
-{
-    struct hv_config cfg;
-    const char *why = NULL;
-    struct hv *hv;
-
-    hv_config_default(&cfg);
-    cfg.ram_bytes = ram;
-    cfg.nr_nodes = nodes;
-    cfg.background_scrub = scrub;
-    cfg.log.level = MV_LOG_ERROR;
-    if (hv_create(&cfg, &hv, &why)) {
-        fprintf(stderr, "bench: cannot create a %llu MiB host: %s\n",
-                (unsigned long long)(ram >> 20), why ? why : "out of memory");
-        exit(1);
-    }
-    return hv;
-}
-
 /* Clearing 1 GiB with memset; best of 10, as it is the noisiest figure. */
 static double bench_memset(void)
 {

@@ -21,23 +21,6 @@
 #define REPS 5
 #define MIB_PAGES(n) ((uint64_t)(n) << 8)
 
-static struct hv *bench_hv(uint64_t ram)
-{
-    struct hv_config cfg;
-    const char *why = NULL;
-    struct hv *hv;
-
-    hv_config_default(&cfg);
-    cfg.ram_bytes = ram;
-    cfg.background_scrub = false;
-    cfg.log.level = MV_LOG_ERROR;
-    if (hv_create(&cfg, &hv, &why)) {
-        fprintf(stderr, "bench_pod: cannot create a host: %s\n", why ? why : "out of memory");
-        exit(1);
-    }
-    return hv;
-}
-
 /* A PoD guest as libxc builds one: target, then PoD extents of `order`. */
 static struct domain *pod_guest(struct hv *hv, uint64_t maxmem, uint64_t target, unsigned order)
 {
@@ -134,7 +117,7 @@ static double bench_fault(struct hv *hv, unsigned order, uint64_t faults)
 
 int main(void)
 {
-    struct hv *hv = bench_hv(UINT64_C(2) << 30);
+    struct hv *hv = bench_hv(UINT64_C(2) << 30, 1, false);
     double zc = bench_zero_check(hv), sweep = bench_sweep(hv), memset_gbps;
     double f4k = bench_fault(hv, 0, MIB_PAGES(64)), f2m = bench_fault(hv, SUPERPAGE_ORDER, 128);
     struct domain_info info;

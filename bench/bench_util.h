@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "memvisor/base.h"
+#include "memvisor/hv.h"
 
 #define GIB (UINT64_C(1) << 30)
 
@@ -52,6 +53,26 @@ static inline double bench_memset_gbps(uint64_t bytes, int reps)
     }
     munmap(buf, bytes);
     return gbps(bytes, best);
+}
+
+/* A host for a benchmark; exits if it cannot be had. */
+static inline struct hv *bench_hv(uint64_t ram, unsigned nodes, bool scrub)
+{
+    struct hv_config cfg;
+    const char *why = NULL;
+    struct hv *hv;
+
+    hv_config_default(&cfg);
+    cfg.ram_bytes = ram;
+    cfg.nr_nodes = nodes;
+    cfg.background_scrub = scrub;
+    cfg.log.level = MV_LOG_ERROR;
+    if (hv_create(&cfg, &hv, &why)) {
+        fprintf(stderr, "bench: cannot create a %llu MiB host: %s\n",
+                (unsigned long long)(ram >> 20), why ? why : "out of memory");
+        exit(1);
+    }
+    return hv;
 }
 
 #endif

@@ -27,6 +27,9 @@
 
 typedef uint64_t p2me_t;
 
+/* A 2 MiB populate in the ring of recently populated gfns (pod.mrp). */
+#define POD_LAST_SUPERPAGE (UINT64_C(1) << 63)
+
 /* The PoD state (specs A3).  Invariants (pod_check):
  *   entry_count = sum of 2^order over the PoD entries of the tree
  *   count = 512 * nr_super + nr_single; every cached page is owned by the

@@ -14,9 +14,6 @@
 #include "memvisor/log.h"
 #include "p2m_internal.h"
 
-/* A 2 MiB populate in the ring of recently populated gfns. */
-#define POD_LAST_SUPERPAGE (UINT64_C(1) << 63)
-
 void pod_init(struct pod *pod)
 {
     memset(pod, 0, sizeof(*pod));

@@ -14,7 +14,6 @@
 #include "memvisor/check.h"
 #include "p2m_internal.h"
 
-#define POD_LAST_SUPERPAGE (UINT64_C(1) << 63)
 /* The quick check: the first 16 machine words. */
 #define QUICK_CHECK_WORDS 16
 

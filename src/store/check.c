@@ -101,8 +101,7 @@ static void check_history(struct mv_checker *c, struct store *s)
                 bool needed = false;
 
                 versions++;
-                bytes += sizeof(*v) + v->value_len + v->nr_perms * sizeof(struct store_perm) +
-                         v->names_len;
+                bytes += store_version_bytes(v);
                 if (v->born >= v->died || (v->next && v->next->died > v->born))
                     mv_check_fail(c, "history of %s: versions out of order", p->path);
                 for (struct store_conn *cn = s->conns; cn && !needed; cn = cn->next)

@@ -34,14 +34,14 @@ static struct store_past *find_past(struct store *s, const char *path, size_t le
     return NULL;
 }
 
-static uint64_t version_bytes(const struct store_version *v)
+uint64_t store_version_bytes(const struct store_version *v)
 {
     return sizeof(*v) + v->value_len + v->nr_perms * sizeof(struct store_perm) + v->names_len;
 }
 
 static void version_free(struct store *s, struct store_version *v)
 {
-    s->past_bytes -= version_bytes(v);
+    s->past_bytes -= store_version_bytes(v);
     s->past_versions--;
     free(v->value);
     free(v->perms);
@@ -107,7 +107,7 @@ void store_history_save(struct store *s, struct store_node *n)
     v->next = p->versions;
     p->versions = v;
     s->past_versions++;
-    s->past_bytes += version_bytes(v);
+    s->past_bytes += store_version_bytes(v);
     return;
 nomem_v:
     free(v->value);

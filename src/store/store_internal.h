@@ -278,6 +278,8 @@ void store_history_save(struct store *s, struct store_node *n);
 /* The version of path current at generation start, or NULL. */
 const struct store_version *store_history_find(struct store *s, const char *path, size_t len,
                                                uint64_t hash, uint64_t start);
+/* What a saved version costs, as past_bytes counts it. */
+uint64_t store_version_bytes(const struct store_version *v);
 /* Drops what no open transaction needs (after one ends). */
 void store_history_prune(struct store *s);
 void store_history_fini(struct store *s);
