@@ -44,7 +44,12 @@ static inline bool p2m_type_is_ram(enum p2m_type t) { return t == P2M_RAM_RW; }
 /* Xen's PoD constants. */
 #define SUPERPAGE_PAGES (UINT64_C(1) << SUPERPAGE_ORDER)
 #define POD_MRP_ENTRIES 32    /* the ring of recently populated gfns */
-#define POD_SWEEP_STRIDE 16   /* gfns zero-checked per batch */
+/* Gfns the sweep zero-checks per batch: Xen's is 16.  The sweep walks
+ * down while hardware prefetchers follow ascending streams, so each batch
+ * is checked upwards; 64 (256 KiB runs) measured 0.88 of a plain zero
+ * check's bandwidth against 0.67 for 16.  The sweep may pass its limit by
+ * up to a batch before it sees what it reclaimed, as Xen's does. */
+#define POD_SWEEP_STRIDE 64
 #define POD_SWEEP_LIMIT 1024  /* gfns a sweep looks at before it may stop */
 
 /* What a lookup may do (Xen's p2m_query_t): P2M_ALLOC populates PoD. */

@@ -165,14 +165,15 @@ void pod_emergency_sweep(struct p2m *p)
     p->pod.stats.sweeps++;
     /* Downwards, 4 KiB only (8f7e8f7b56), gfn 0 never; stop once past the
      * limit with something reclaimed.  A hole or PoD range is passed in
-     * one step, stopping where Xen's gfn-by-gfn walk would. */
+     * one step, stopping where Xen's gfn-by-gfn walk would.  A batch is
+     * filled from its end, so that it is checked upwards. */
     for (i = start; i > 0; i--) {
         struct p2m_entry e;
         uint64_t low = i;
 
         p2m_lookup_locked(p, _gfn(i), &e);
         if (p2m_type_is_ram(e.type)) {
-            gfns[j++] = i;
+            gfns[POD_SWEEP_STRIDE - ++j] = i;
             if (j == POD_SWEEP_STRIDE) {
                 pod_zero_check(p, gfns, j);
                 j = 0;
@@ -188,7 +189,7 @@ void pod_emergency_sweep(struct p2m *p)
         i = low;
     }
     if (j)
-        pod_zero_check(p, gfns, j);
+        pod_zero_check(p, gfns + POD_SWEEP_STRIDE - j, j);
     p->pod.reclaim_single = i ? i - 1 : 0;
 }
 
