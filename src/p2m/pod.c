@@ -205,8 +205,12 @@ int p2m_pod_set_target(struct domain *d, uint64_t target, struct pod_target *out
     /* Never cache more than the entries can take (B < T'). */
     if (populated > 0 && pod_target > p->pod.entry_count)
         pod_target = p->pod.entry_count;
-    assert(pod_target >= p->pod.count);
-    rc = cache_grow(p, pod_target);
+    /* The cache can outnumber the entries when populate_physmap replaced
+     * some (Xen's p2m_add_page; Xen asserts against it, then shrinks). */
+    if (pod_target < p->pod.count)
+        pod_cache_shrink(p, pod_target);
+    else
+        rc = cache_grow(p, pod_target);
 out:
     fill_target(p, out);
     lock_release(&p->lock);

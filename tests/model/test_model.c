@@ -18,6 +18,7 @@
 #include <xen/memory.h>
 
 #include "../support.h"
+#include "model_check.h"
 
 #define RAM MiB(16)
 #define NODES 2
@@ -71,25 +72,6 @@ struct model {
     uint64_t step, seed;
     bool failed;
 };
-
-#define MCHECK(m, cond)                                                                       \
-    do {                                                                                      \
-        if (!(cond)) {                                                                        \
-            fprintf(stderr, "model: seed %" PRIu64 " step %" PRIu64 ": %s:%d: %s\n", (m)->seed, \
-                    (m)->step, __FILE__, __LINE__, #cond);                                    \
-            (m)->failed = true;                                                               \
-        }                                                                                     \
-    } while (0)
-
-#define MCHECK_EQ(m, a, b)                                                                     \
-    do {                                                                                       \
-        long long ma_ = (long long)(a), mb_ = (long long)(b);                                  \
-        if (ma_ != mb_) {                                                                      \
-            fprintf(stderr, "model: seed %" PRIu64 " step %" PRIu64 ": %s:%d: %s == %s (%lld != %lld)\n", \
-                    (m)->seed, (m)->step, __FILE__, __LINE__, #a, #b, ma_, mb_);               \
-            (m)->failed = true;                                                                \
-        }                                                                                      \
-    } while (0)
 
 static uint64_t rnd(struct model *m, uint64_t n) { return n ? test_rng(&m->rng) % n : 0; }
 

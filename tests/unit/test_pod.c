@@ -9,6 +9,7 @@
 #include <xen/memory.h>
 
 #include "memvisor/guest.h"
+#include "../memop.h"
 #include "../support.h"
 
 #define ADDR(p) ((uint64_t)(uintptr_t)(p))
@@ -40,17 +41,6 @@ static void fx_fini(struct fx *fx)
     hv_destroy(fx->hv);
 }
 
-static long memop(struct hc_session *s, struct xen_memory_reservation *r, unsigned cmd,
-                  domid_t domid, xen_pfn_t *ext, uint64_t nr, unsigned order, unsigned flags)
-{
-    r->extent_start.p = ext;
-    r->nr_extents = nr;
-    r->extent_order = order;
-    r->mem_flags = flags;
-    r->domid = domid;
-    return hc_call(s, HC_MEMORY_OP, cmd, ADDR(r), 0, 0, 0);
-}
-
 /* XENMEM_{set,get}_pod_target from dom0: rc, figures in fx->t. */
 static long pod_target(struct fx *fx, unsigned cmd, domid_t domid, uint64_t target)
 {
@@ -63,20 +53,20 @@ static long pod_target(struct fx *fx, unsigned cmd, domid_t domid, uint64_t targ
 static long mark(struct fx *fx, domid_t domid, uint64_t gfn, unsigned order)
 {
     fx->ext[0] = gfn;
-    return memop(fx->dom0, fx->r, XENMEM_populate_physmap, domid, fx->ext, 1, order,
+    return test_memop(fx->dom0, fx->r, XENMEM_populate_physmap, domid, fx->ext, 1, order,
                  XENMEMF_populate_on_demand);
 }
 
 static long populate(struct fx *fx, domid_t domid, uint64_t gfn, unsigned order)
 {
     fx->ext[0] = gfn;
-    return memop(fx->dom0, fx->r, XENMEM_populate_physmap, domid, fx->ext, 1, order, 0);
+    return test_memop(fx->dom0, fx->r, XENMEM_populate_physmap, domid, fx->ext, 1, order, 0);
 }
 
 static long decrease(struct fx *fx, domid_t domid, uint64_t gfn, unsigned order)
 {
     fx->ext[0] = gfn;
-    return memop(fx->dom0, fx->r, XENMEM_decrease_reservation, domid, fx->ext, 1, order, 0);
+    return test_memop(fx->dom0, fx->r, XENMEM_decrease_reservation, domid, fx->ext, 1, order, 0);
 }
 
 /*
@@ -352,7 +342,7 @@ static void test_no_pod_on_oneself(void)
     r = hc_buffer_alloc(g, sizeof(*r));
     ext = hc_buffer_alloc(g, sizeof(*ext));
     ext[0] = 10;
-    CHECK_EQ(memop(g, r, XENMEM_populate_physmap, DOMID_SELF, ext, 1, 0,
+    CHECK_EQ(test_memop(g, r, XENMEM_populate_physmap, DOMID_SELF, ext, 1, 0,
                    XENMEMF_populate_on_demand), 0);
     CHECK_EQ(figures(d).pod_entries, 0);
     /* The toolstack may; a mapped gfn is EBUSY; a PV guest's PoD extents
