@@ -4,7 +4,8 @@
 # everything is there.
 set -eu
 
-PACKAGES="cmake ninja-build gcc clang libclang-rt-14-dev libxen-dev xenstore-utils python3-pyxs"
+PACKAGES="cmake ninja-build gcc clang libclang-rt-14-dev libxen-dev xenstore-utils python3-pyxs
+          liblz4-dev libzstd-dev"
 
 missing=""
 for p in $PACKAGES; do
