@@ -50,6 +50,7 @@ struct domain_config {
 
 struct domain_table;
 struct p2m;
+struct tmem_client;
 
 struct domain {
     domid_t domid;
@@ -79,6 +80,8 @@ struct domain {
 
     /* Owned by the p2m layer (set by the domain_init hook). */
     struct p2m *p2m;
+    /* Owned by the tmem layer: the domain's client, made on first use. */
+    _Atomic(struct tmem_client *) tmem;
 };
 
 /*

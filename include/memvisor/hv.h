@@ -1,8 +1,8 @@
 /*
  * hv: one host, everything on it.
  *
- * A struct hv owns a machine, its heap, its domains (each with a p2m) and
- * their hooks.  There is no global state: a test can build many hosts.
+ * A struct hv owns a machine, its heap, its domains (each with a p2m),
+ * transcendent memory, and the domain hooks that tie them together.  There is no global state: a test can build many hosts.
  * Domain 0, the privileged control domain, exists from creation.
  */
 #ifndef MEMVISOR_HV_H
@@ -16,6 +16,7 @@
 #include "memvisor/log.h"
 #include "memvisor/machine.h"
 #include "memvisor/p2m.h"
+#include "memvisor/tmem.h"
 
 struct hv_config {
     uint64_t ram_bytes;       /* default 4 GiB */
@@ -31,6 +32,7 @@ struct hv {
     struct machine *m;
     struct heap *heap;
     struct domain_table *domains;
+    struct tmem *tmem;
     struct fault_injector fault;
     struct mv_logger log;
     uint32_t cpu_khz;

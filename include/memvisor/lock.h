@@ -12,6 +12,12 @@
  *   DOMTABLE     the domain table: lookups take a reference, then drop it.
  *   P2M          a domain's p2m: populate/decrease hold it while pages move
  *                in and out of the domain.
+ *   TMEM_*       transcendent memory: the host's clients, a client's pools,
+ *                a pool's object buckets, the fragment allocator's classes.
+ *                Above P2M because an allocation under a p2m lock may ask
+ *                tmem for memory; below DOMAIN because tmem allocates
+ *                frames (and never asks itself for them).  Eviction goes
+ *                from a class up to a bucket with lock_try_acquire_reverse.
  *   DOMAIN       d->page_alloc_lock: tot/max pages, the page list, dying.
  *                Staking a claim holds it to read tot/max (Xen's order:
  *                page_alloc_lock before heap_lock).
@@ -31,6 +37,10 @@ enum lock_rank {
     LOCK_RANK_STORE = 5,
     LOCK_RANK_DOMTABLE = 10,
     LOCK_RANK_P2M = 20,
+    LOCK_RANK_TMEM_HOST = 21,
+    LOCK_RANK_TMEM_CLIENT = 22,
+    LOCK_RANK_TMEM_BUCKET = 24,
+    LOCK_RANK_TMEM_CLASS = 26,
     LOCK_RANK_DOMAIN = 30,
     LOCK_RANK_HEAP_NODE = 40,
     LOCK_RANK_HEAP_ACCOUNT = 50,
@@ -50,6 +60,10 @@ void lock_fini(struct mv_lock *l);
 void lock_acquire(struct mv_lock *l);
 /* Takes the lock if it is free; never blocks.  Rank rules still apply. */
 bool lock_try_acquire(struct mv_lock *l);
+/* The same for a lock ranked below one already held: a try cannot
+ * deadlock, so bottom-up paths (eviction) may use it.  The lock joins the
+ * held set in rank order, so later acquisitions are still checked. */
+bool lock_try_acquire_reverse(struct mv_lock *l);
 void lock_release(struct mv_lock *l);
 /* True if the calling thread holds l (always true in release builds). */
 bool lock_held(const struct mv_lock *l);

@@ -94,6 +94,25 @@ bool lock_try_acquire(struct mv_lock *l)
     return true;
 }
 
+bool lock_try_acquire_reverse(struct mv_lock *l)
+{
+    unsigned i;
+
+    if (pthread_mutex_trylock(&l->mutex) != 0)
+        return false;
+    if (!mv_debug)
+        return true;
+    BUG_ON(held.nr == MAX_HELD);
+    for (i = held.nr; i > 0 && held.lock[i - 1]->rank > l->rank; i--)
+        held.lock[i] = held.lock[i - 1];
+    if (i > 0 && held.lock[i - 1]->rank == l->rank)
+        rank_violation(l, held.lock[i - 1]);
+    held.lock[i] = l;
+    held.nr++;
+    atomic_store_explicit(&l->owner, pthread_self(), memory_order_relaxed);
+    return true;
+}
+
 void lock_release(struct mv_lock *l)
 {
     held_pop(l);

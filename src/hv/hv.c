@@ -32,6 +32,8 @@ static void hv_domain_teardown(void *arg, struct domain *d)
 
     if (domain_is_crashed(d))
         mv_log(&hv->log, MV_LOG_ERROR, "%s: destroyed", d->crash_reason);
+    if (hv->tmem)
+        tmem_domain_teardown(hv->tmem, d);
     p2m_domain_teardown(&hv->fault, d);
     if (fn)
         fn(hv->on_death_arg, d->domid);
@@ -41,6 +43,8 @@ static void hv_domain_release(void *arg, struct domain *d)
 {
     struct hv *hv = arg;
 
+    if (hv->tmem)
+        tmem_domain_release(hv->tmem, d);
     p2m_domain_release(&hv->fault, d);
 }
 
@@ -102,6 +106,9 @@ int hv_create(const struct hv_config *cfg, struct hv **out, const char **why)
     rc = domain_table_create(hv->heap, &hv->fault, &hooks, &hv->domains);
     if (rc)
         goto fail;
+    rc = tmem_create(hv->heap, hv->domains, &hv->fault, &hv->tmem);
+    if (rc)
+        goto fail;
     /* Dom0 has no memory of its own here, and no limit. */
     rc = domain_create(hv->domains, 0, &dom0_cfg, &dom0);
     if (rc)
@@ -124,6 +131,7 @@ void hv_destroy(struct hv *hv)
     if (!hv)
         return;
     domain_table_destroy(hv->domains);
+    tmem_destroy(hv->tmem);
     heap_destroy(hv->heap);
     machine_destroy(hv->m);
     free(hv);
@@ -148,5 +156,6 @@ unsigned hv_check(struct hv *hv, FILE *report)
     struct p2m_walk w = { report, 0 };
 
     (void)domain_for_each(hv->domains, 0, check_p2m, &w);
-    return w.violations + domain_table_check(hv->domains, report);
+    return w.violations + domain_table_check(hv->domains, report) +
+           (hv->tmem ? tmem_check(hv->tmem, report) : 0);
 }

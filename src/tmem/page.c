@@ -1,0 +1,707 @@
+/*
+ * tmem's pages (spec §1.3): objects in a pool's buckets, pages in an
+ * object's index table, and put, get and the flushes; eviction of
+ * ephemeral pages (spec §2.7, with the over-quota test the right way
+ * round); the figures and the checker.
+ *
+ * A page operation holds one bucket lock.  Compression happens before it
+ * is taken, decompression under it (the stored bytes must stay put).
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tmem_internal.h"
+
+#define BUCKET_MIN_CHAINS 4
+#define OBJECT_MIN_SLOTS 4
+/* Evictions a put tries before it gives up for want of memory (Xen's
+ * ensure-avail budget). */
+#define PUT_EVICT_TRIES 10
+
+static uint64_t oid_hash(const struct tmem_oid *oid)
+{
+    uint64_t h = oid->oid[0] * UINT64_C(0x9E3779B97F4A7C15);
+
+    h ^= (oid->oid[1] + (h >> 29)) * UINT64_C(0xBF58476D1CE4E5B9);
+    h ^= (oid->oid[2] + (h >> 31)) * UINT64_C(0x94D049BB133111EB);
+    return h ^ (h >> 32);
+}
+
+static bool oid_eq(const struct tmem_oid *a, const struct tmem_oid *b)
+{
+    return a->oid[0] == b->oid[0] && a->oid[1] == b->oid[1] && a->oid[2] == b->oid[2];
+}
+
+static struct tmem_bucket *bucket_of(struct tmem_pool *p, uint64_t h)
+{
+    return &p->bucket[h % TMEM_BUCKETS];
+}
+
+int tmem_bucket_init(struct tmem_bucket *b)
+{
+    lock_init(&b->lock, LOCK_RANK_TMEM_BUCKET, "tmem bucket");
+    b->nr_objects = 0;
+    b->cap = 0;
+    b->chains = NULL;
+    return 0;
+}
+
+void tmem_bucket_fini(struct tmem_bucket *b)
+{
+    assert(b->nr_objects == 0);
+    free(b->chains);
+    lock_fini(&b->lock);
+}
+
+/*
+ * Objects: chained in their bucket's table, which doubles when it holds
+ * more objects than chains.  Bucket lock held throughout.
+ */
+static struct tmem_object **chain_of(struct tmem_bucket *b, uint64_t h)
+{
+    return &b->chains[(h / TMEM_BUCKETS) & (b->cap - 1)];
+}
+
+static struct tmem_object *object_find(struct tmem_bucket *b, const struct tmem_oid *oid,
+                                       uint64_t h)
+{
+    if (!b->cap)
+        return NULL;
+    for (struct tmem_object *o = *chain_of(b, h); o; o = o->next)
+        if (oid_eq(&o->oid, oid))
+            return o;
+    return NULL;
+}
+
+static int bucket_grow(struct tmem *t, struct tmem_bucket *b)
+{
+    uint32_t cap = b->cap ? b->cap * 2 : BUCKET_MIN_CHAINS;
+    struct tmem_object **chains = fault_calloc(t->fault, cap, sizeof(*chains));
+
+    if (!chains)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < b->cap; i++)
+        for (struct tmem_object *o = b->chains[i], *next; o; o = next) {
+            struct tmem_object **to = &chains[(oid_hash(&o->oid) / TMEM_BUCKETS) & (cap - 1)];
+
+            next = o->next;
+            o->next = *to;
+            *to = o;
+        }
+    free(b->chains);
+    b->chains = chains;
+    b->cap = cap;
+    return 0;
+}
+
+static struct tmem_object *object_new(struct tmem_pool *p, struct tmem_bucket *b,
+                                      const struct tmem_oid *oid, uint64_t h)
+{
+    struct tmem_object *o;
+
+    if (b->nr_objects >= b->cap && bucket_grow(p->t, b))
+        return NULL;
+    o = fault_calloc(p->t->fault, 1, sizeof(*o));
+    if (!o)
+        return NULL;
+    o->oid = *oid;
+    o->pool = p;
+    o->next = *chain_of(b, h);
+    *chain_of(b, h) = o;
+    b->nr_objects++;
+    return o;
+}
+
+static void object_free(struct tmem_bucket *b, struct tmem_object *o)
+{
+    struct tmem_object **pp = chain_of(b, oid_hash(&o->oid));
+
+    while (*pp != o)
+        pp = &(*pp)->next;
+    *pp = o->next;
+    b->nr_objects--;
+    free(o->table);
+    free(o);
+}
+
+/*
+ * An object's pages: open addressing on the index, linear probing,
+ * deletion by shifting back (no tombstones); at most 3/4 full.
+ */
+static uint32_t slot_of(const struct tmem_object *o, uint32_t index)
+{
+    return (uint32_t)((index * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (o->cap - 1);
+}
+
+static struct tmem_page *page_find(const struct tmem_object *o, uint32_t index)
+{
+    if (!o->cap)
+        return NULL;
+    for (uint32_t i = slot_of(o, index);; i = (i + 1) & (o->cap - 1)) {
+        struct tmem_page *pg = o->table[i];
+
+        if (!pg || pg->index == index)
+            return pg;
+    }
+}
+
+static void table_place(struct tmem_object *o, struct tmem_page *pg)
+{
+    uint32_t i = slot_of(o, pg->index);
+
+    while (o->table[i])
+        i = (i + 1) & (o->cap - 1);
+    o->table[i] = pg;
+}
+
+/* Room for one more page.  -ENOMEM. */
+static int object_reserve(struct tmem *t, struct tmem_object *o)
+{
+    uint32_t cap = o->cap ? o->cap * 2 : OBJECT_MIN_SLOTS, old_cap = o->cap;
+    struct tmem_page **old = o->table, **table;
+
+    if ((uint64_t)(o->nr_pages + 1) * 4 <= (uint64_t)o->cap * 3)
+        return 0;
+    table = fault_calloc(t->fault, cap, sizeof(*table));
+    if (!table)
+        return -ENOMEM;
+    o->table = table;
+    o->cap = cap;
+    for (uint32_t i = 0; i < old_cap; i++)
+        if (old[i])
+            table_place(o, old[i]);
+    free(old);
+    return 0;
+}
+
+static void table_remove(struct tmem_object *o, struct tmem_page *pg)
+{
+    uint32_t i = slot_of(o, pg->index), j;
+
+    while (o->table[i] != pg)
+        i = (i + 1) & (o->cap - 1);
+    o->table[i] = NULL;
+    /* Shift back the run that follows, so lookups never stop short. */
+    for (j = (i + 1) & (o->cap - 1); o->table[j]; j = (j + 1) & (o->cap - 1)) {
+        struct tmem_page *m = o->table[j];
+        uint32_t home = slot_of(o, m->index);
+
+        /* m may move to i if i lies cyclically in [home, j). */
+        if (((j - home) & (o->cap - 1)) >= ((j - i) & (o->cap - 1))) {
+            o->table[i] = m;
+            o->table[j] = NULL;
+            i = j;
+        }
+    }
+}
+
+/*
+ * Removing a page (bucket lock held): from its object (which goes with its
+ * last page), and from the pool's figures.  free_bytes: whether to free
+ * its slot too (eviction frees the slot itself).
+ */
+static void page_remove(struct tmem_pool *p, struct tmem_bucket *b, struct tmem_page *pg,
+                        bool free_bytes)
+{
+    struct tmem_object *o = pg->obj;
+
+    table_remove(o, pg);
+    if (free_bytes)
+        zpool_free(p->zp, pg->h, pg->len);
+    if (--o->nr_pages == 0)
+        object_free(b, o);
+    atomic_fetch_sub(&p->pages, 1);
+    free(pg);
+}
+
+/* One try at a put, the bucket lock taken and dropped here.  *dup says
+ * whether a duplicate's old data has gone (in this try or an earlier one:
+ * a duplicate may still be put while frozen).  1, -ENODEV, -TMEM_EFROZEN,
+ * -ENOMEM. */
+static int put_once(struct tmem_pool *p, bool frozen, const struct tmem_oid *oid, uint64_t h,
+                    uint32_t index, const void *bytes, size_t len, enum tmem_codec codec, bool *dup)
+{
+    struct tmem_bucket *b = bucket_of(p, h);
+    struct tmem_object *o;
+    struct tmem_page *pg, *old;
+    int rc = -ENOMEM;
+
+    lock_acquire(&b->lock);
+    if (atomic_load(&p->dying)) {
+        rc = -ENODEV;
+        goto out;
+    }
+    o = object_find(b, oid, h);
+    old = o ? page_find(o, index) : NULL;
+    if (!old && !*dup && frozen) {
+        rc = -TMEM_EFROZEN;
+        goto out;
+    }
+    /* A duplicate: the old data goes first, so that a failure below
+     * leaves nothing stale to read (spec §1.3). */
+    if (old) {
+        page_remove(p, b, old, true);
+        *dup = true;
+        o = object_find(b, oid, h);
+    }
+    if (!o && !(o = object_new(p, b, oid, h)))
+        goto out;
+    pg = fault_calloc(p->t->fault, 1, sizeof(*pg));
+    if (!pg || object_reserve(p->t, o) || zpool_store(p->zp, bytes, len, pg, &pg->h)) {
+        free(pg);
+        if (o->nr_pages == 0)
+            object_free(b, o);
+        goto out;
+    }
+    pg->obj = o;
+    pg->index = index;
+    pg->len = (uint16_t)len;
+    pg->codec = (uint8_t)codec;
+    table_place(o, pg);
+    o->nr_pages++;
+    atomic_fetch_add(&p->pages, 1);
+    atomic_fetch_add(codec == TMEM_CODEC_RAW ? &p->n.raw_pages : &p->n.compressed_pages, 1);
+    rc = 1;
+out:
+    lock_release(&b->lock);
+    return rc;
+}
+
+int tmem_put(struct tmem *t, struct domain *d, int32_t pool_id, const struct tmem_oid *oid,
+             uint32_t index, const void *page)
+{
+    uint8_t buf[TMEM_COMPRESS_BUF];
+    const void *bytes = page;
+    uint64_t h = oid_hash(oid);
+    enum tmem_codec codec;
+    struct tmem_client *c;
+    struct tmem_pool *p;
+    bool dup = false;
+    size_t len = 0;
+    int rc;
+
+    p = tmem_pool_get(t, d, pool_id, &rc);
+    if (!p)
+        return rc;
+    atomic_fetch_add(&p->n.puts, 1);
+    c = tmem_client_of(d);
+    codec = atomic_load_explicit(&c->codec, memory_order_relaxed);
+    if (codec != TMEM_CODEC_RAW)
+        len = tmem_compress(codec, page, buf);
+    if (len) {
+        bytes = buf;
+    } else {
+        len = PAGE_SIZE;
+        codec = TMEM_CODEC_RAW;
+    }
+    /* Short of frames, an ephemeral pool evicts (with no lock held) and
+     * tries again, a bounded number of times. */
+    for (int tries = 0;; tries++) {
+        rc = put_once(p, atomic_load(&c->frozen), oid, h, index, bytes, len, codec, &dup);
+        if (rc != -ENOMEM || p->persistent || tries == PUT_EVICT_TRIES ||
+            tmem_evict_frames(t, 1) == 0)
+            break;
+    }
+    if (rc == 1)
+        atomic_fetch_add(dup ? &p->n.dup_replaced : &p->n.good_puts, 1);
+    else if (rc == -ENOMEM)
+        atomic_fetch_add(dup ? &p->n.dup_flushed : &p->n.no_mem_puts, 1);
+    if (rc == -ENOMEM && dup)
+        rc = -ENOSPC;
+    tmem_pool_put(p);
+    return rc;
+}
+
+int tmem_get(struct tmem *t, struct domain *d, int32_t pool_id, const struct tmem_oid *oid,
+             uint32_t index, void *page)
+{
+    uint8_t scratch[PAGE_SIZE];
+    struct tmem_pool *p;
+    struct tmem_bucket *b;
+    struct tmem_object *o;
+    struct tmem_page *pg;
+    uint64_t h = oid_hash(oid);
+    int rc;
+
+    p = tmem_pool_get(t, d, pool_id, &rc);
+    if (!p)
+        return rc;
+    atomic_fetch_add(&p->n.gets, 1);
+    if (atomic_load(&p->pages) == 0) {
+        tmem_pool_put(p);
+        return -TMEM_EEMPTY;
+    }
+    b = bucket_of(p, h);
+    lock_acquire(&b->lock);
+    o = object_find(b, oid, h);
+    pg = o ? page_find(o, index) : NULL;
+    rc = 0;
+    if (pg) {
+        const void *bytes = zpool_map(p->zp, pg->h, pg->len, scratch);
+
+        if (pg->codec == TMEM_CODEC_RAW) {
+            memcpy(page, bytes, PAGE_SIZE);
+            rc = 1;
+        } else {
+            rc = tmem_decompress(pg->codec, bytes, pg->len, page) ? -EIO : 1;
+        }
+    }
+    if (rc == 1) {
+        atomic_fetch_add(&p->n.found_gets, 1);
+        /* Exclusive get, once the copy is done (spec §1.3's quirk). */
+        if (!p->persistent && !p->shared)
+            page_remove(p, b, pg, true);
+        else
+            zpool_touch(p->zp, pg->h);
+    }
+    lock_release(&b->lock);
+    tmem_pool_put(p);
+    return rc;
+}
+
+/* The flushes' result: frozen is the caller's own state (Xen checks the
+ * pool owner's, which for a shared pool is somebody else's). */
+static int flush_result(struct domain *d)
+{
+    return atomic_load(&tmem_client_of(d)->frozen) ? -TMEM_EFROZEN : 1;
+}
+
+int tmem_flush_page(struct tmem *t, struct domain *d, int32_t pool_id,
+                    const struct tmem_oid *oid, uint32_t index)
+{
+    uint64_t h = oid_hash(oid);
+    struct tmem_pool *p;
+    struct tmem_bucket *b;
+    struct tmem_object *o;
+    struct tmem_page *pg;
+    int rc;
+
+    p = tmem_pool_get(t, d, pool_id, &rc);
+    if (!p)
+        return rc;
+    atomic_fetch_add(&p->n.flushes, 1);
+    b = bucket_of(p, h);
+    lock_acquire(&b->lock);
+    o = object_find(b, oid, h);
+    pg = o ? page_find(o, index) : NULL;
+    if (pg)
+        page_remove(p, b, pg, true);
+    rc = flush_result(d);
+    lock_release(&b->lock);
+    tmem_pool_put(p);
+    return rc;
+}
+
+/* Bucket lock held. */
+static void object_flush(struct tmem_pool *p, struct tmem_bucket *b, struct tmem_object *o)
+{
+    while (o->nr_pages > 1)
+        for (uint32_t i = 0; i < o->cap && o->nr_pages > 1; i++)
+            if (o->table[i])
+                page_remove(p, b, o->table[i], true);
+    for (uint32_t i = 0; i < o->cap; i++)
+        if (o->table[i]) {
+            page_remove(p, b, o->table[i], true); /* the object goes with it */
+            return;
+        }
+}
+
+int tmem_flush_object(struct tmem *t, struct domain *d, int32_t pool_id,
+                      const struct tmem_oid *oid)
+{
+    uint64_t h = oid_hash(oid);
+    struct tmem_pool *p;
+    struct tmem_bucket *b;
+    struct tmem_object *o;
+    int rc;
+
+    p = tmem_pool_get(t, d, pool_id, &rc);
+    if (!p)
+        return rc;
+    atomic_fetch_add(&p->n.flush_objs, 1);
+    b = bucket_of(p, h);
+    lock_acquire(&b->lock);
+    o = object_find(b, oid, h);
+    if (o)
+        object_flush(p, b, o);
+    rc = flush_result(d);
+    lock_release(&b->lock);
+    tmem_pool_put(p);
+    return rc;
+}
+
+void tmem_pool_flush_all(struct tmem_pool *p)
+{
+    for (unsigned i = 0; i < TMEM_BUCKETS; i++) {
+        struct tmem_bucket *b = &p->bucket[i];
+
+        lock_acquire(&b->lock);
+        for (uint32_t c = 0; c < b->cap; c++)
+            while (b->chains && b->chains[c])
+                object_flush(p, b, b->chains[c]);
+        lock_release(&b->lock);
+    }
+}
+
+/*
+ * Eviction.
+ */
+/* zpool's callback, the size class's lock held: only try the bucket. */
+size_t tmem_evict_one(void *arg, void *owner, struct zhandle h)
+{
+    struct tmem_page *pg = owner;
+    struct tmem_pool *p = pg->obj->pool;
+    struct tmem_bucket *b = bucket_of(p, oid_hash(&pg->obj->oid));
+    size_t len = pg->len;
+
+    (void)arg;
+    (void)h;
+    if (!lock_try_acquire_reverse(&b->lock))
+        return 0;
+    atomic_fetch_add(&p->n.evicted_pages, 1);
+    page_remove(p, b, pg, false);
+    lock_release(&b->lock);
+    return len;
+}
+
+static uint64_t client_eph_pages(struct tmem_client *c)
+{
+    uint64_t n = 0;
+
+    for (unsigned i = 0; i < TMEM_MAX_POOLS; i++)
+        if (c->pools[i] && !c->pools[i]->persistent)
+            n += atomic_load(&c->pools[i]->pages);
+    return n;
+}
+
+/* Evicts one zspage of c's ephemeral pools (host lock held); frames freed. */
+static unsigned evict_from(struct tmem *t, struct tmem_client *c)
+{
+    struct tmem_pool *pools[TMEM_MAX_POOLS];
+    unsigned n = 0, frames = 0;
+
+    lock_acquire(&c->lock);
+    for (unsigned i = 0; i < TMEM_MAX_POOLS; i++) {
+        struct tmem_pool *p = c->pools[i];
+
+        if (p && !p->persistent && atomic_load(&p->pages)) {
+            atomic_fetch_add(&p->refs, 1);
+            pools[n++] = p;
+        }
+    }
+    lock_release(&c->lock);
+    for (unsigned i = 0; i < n; i++) {
+        struct tmem_pool *p = pools[(i + atomic_fetch_add(&t->evict_cursor, 1)) % n];
+
+        if (!frames)
+            frames = zpool_evict(p->zp, tmem_evict_one, NULL);
+    }
+    for (unsigned i = 0; i < n; i++)
+        tmem_pool_put(pools[i]);
+    return frames;
+}
+
+/*
+ * The client to evict from: one over its share of ephemeral pages by
+ * weight, the most over first (eph * total > all * weight: Xen's test was
+ * the wrong way round, spec §2.7); with no weights or nobody over, the
+ * one with the most.  Host lock held.
+ */
+static struct tmem_client *pick_victim(struct tmem *t, struct tmem_client *skip)
+{
+    uint64_t total = atomic_load(&t->weight_total), all = 0;
+    struct tmem_client *best = NULL;
+    double best_excess = 0;
+
+    for (struct tmem_client *c = t->clients; c; c = c->next)
+        all += client_eph_pages(c);
+    for (struct tmem_client *c = t->clients; c; c = c->next) {
+        uint64_t eph = client_eph_pages(c), w = atomic_load(&c->weight);
+        double excess;
+
+        if (c == skip || eph == 0)
+            continue;
+        /* Over share by eph - all * w / total pages; unweighted: eph. */
+        excess = total && w ? (double)eph - (double)all * (double)w / (double)total
+                            : (double)eph;
+        if (!best || excess > best_excess) {
+            best = c;
+            best_excess = excess;
+        }
+    }
+    return best;
+}
+
+uint64_t tmem_evict_frames(struct tmem *t, uint64_t frames)
+{
+    uint64_t got = 0;
+
+    while (got < frames) {
+        struct tmem_client *skip = NULL;
+        unsigned n = 0;
+
+        lock_acquire(&t->lock);
+        /* A victim whose pages are all busy is passed over once. */
+        for (int tries = 0; tries < 2 && n == 0; tries++) {
+            struct tmem_client *c = pick_victim(t, skip);
+
+            if (!c)
+                break;
+            n = evict_from(t, c);
+            skip = c;
+        }
+        lock_release(&t->lock);
+        if (n == 0)
+            break;
+        got += n;
+    }
+    atomic_fetch_add(&t->evicted_frames, got);
+    return got;
+}
+
+/*
+ * Figures and the checker.
+ */
+static void add_pool_stats(struct tmem_pool *p, struct tmem_stats *s)
+{
+    struct zpool_stats z;
+
+    zpool_get_stats(p->zp, &z);
+    if (p->persistent) {
+        s->pers_pages += atomic_load(&p->pages);
+        s->pers_frames += z.frames;
+    } else {
+        s->eph_pages += atomic_load(&p->pages);
+        s->eph_frames += z.frames;
+    }
+    s->stored_bytes += z.stored_bytes;
+    s->puts += atomic_load(&p->n.puts);
+    s->good_puts += atomic_load(&p->n.good_puts);
+    s->dup_puts_replaced += atomic_load(&p->n.dup_replaced);
+    s->dup_puts_flushed += atomic_load(&p->n.dup_flushed);
+    s->no_mem_puts += atomic_load(&p->n.no_mem_puts);
+    s->gets += atomic_load(&p->n.gets);
+    s->found_gets += atomic_load(&p->n.found_gets);
+    s->flushes += atomic_load(&p->n.flushes) + atomic_load(&p->n.flush_objs);
+    s->compressed_pages += atomic_load(&p->n.compressed_pages);
+    s->raw_pages += atomic_load(&p->n.raw_pages);
+    s->evicted_pages += atomic_load(&p->n.evicted_pages);
+}
+
+void tmem_get_stats(struct tmem *t, domid_t domid, struct tmem_stats *out)
+{
+    unsigned seen_shared[TMEM_MAX_SHARED_POOLS] = { 0 };
+
+    memset(out, 0, sizeof(*out));
+    lock_acquire(&t->lock);
+    for (struct tmem_client *c = t->clients; c; c = c->next) {
+        if (domid != DOMID_INVALID && c->d->domid != domid)
+            continue;
+        lock_acquire(&c->lock);
+        for (unsigned i = 0; i < TMEM_MAX_POOLS; i++) {
+            struct tmem_pool *p = c->pools[i];
+            bool first = true;
+
+            /* A shared pool once for the host, for each client that
+             * holds it otherwise. */
+            for (unsigned s = 0; s < TMEM_MAX_SHARED_POOLS && domid == DOMID_INVALID; s++)
+                if (p && t->shared[s] == p)
+                    first = !seen_shared[s]++;
+            if (p && first)
+                add_pool_stats(p, out);
+        }
+        lock_release(&c->lock);
+    }
+    lock_release(&t->lock);
+    if (domid == DOMID_INVALID)
+        out->evicted_frames = atomic_load(&t->evicted_frames);
+}
+
+unsigned tmem_pool_check(struct tmem_pool *p, struct mv_checker *c, uint64_t *bytes)
+{
+    unsigned before = c->violations;
+    uint64_t pages = 0, stored = 0;
+    struct zpool_stats z;
+
+    for (unsigned i = 0; i < TMEM_BUCKETS; i++) {
+        struct tmem_bucket *b = &p->bucket[i];
+        uint32_t objects = 0;
+
+        lock_acquire(&b->lock);
+        for (uint32_t ch = 0; ch < b->cap; ch++)
+            for (struct tmem_object *o = b->chains[ch]; o; o = o->next) {
+                uint32_t n = 0;
+
+                objects++;
+                if (o->pool != p || bucket_of(p, oid_hash(&o->oid)) != b)
+                    mv_check_fail(c, "tmem object in the wrong pool or bucket");
+                for (uint32_t s = 0; s < o->cap; s++) {
+                    struct tmem_page *pg = o->table[s];
+
+                    if (!pg)
+                        continue;
+                    n++;
+                    stored += pg->len;
+                    if (pg->obj != o || page_find(o, pg->index) != pg)
+                        mv_check_fail(c, "tmem page %u not found under its index", pg->index);
+                    if (pg->len == 0 || pg->len > PAGE_SIZE ||
+                        (pg->codec == TMEM_CODEC_RAW) != (pg->len == PAGE_SIZE))
+                        mv_check_fail(c, "tmem page %u: %u bytes, codec %u", pg->index,
+                                      pg->len, pg->codec);
+                }
+                if (n != o->nr_pages || n == 0)
+                    mv_check_fail(c, "tmem object: %u pages counted, %u found", o->nr_pages, n);
+                pages += n;
+            }
+        if (objects != b->nr_objects)
+            mv_check_fail(c, "tmem bucket: %u objects counted, %u found", b->nr_objects,
+                          objects);
+        lock_release(&b->lock);
+    }
+    if (pages != atomic_load(&p->pages))
+        mv_check_fail(c, "tmem pool: %llu pages counted, %llu found",
+                      (unsigned long long)atomic_load(&p->pages), (unsigned long long)pages);
+    zpool_check(p->zp, c);
+    zpool_get_stats(p->zp, &z);
+    if (z.objects != pages || z.stored_bytes != stored)
+        mv_check_fail(c, "tmem pool: zpool holds %llu objects of %llu bytes, pages %llu of %llu",
+                      (unsigned long long)z.objects, (unsigned long long)z.stored_bytes,
+                      (unsigned long long)pages, (unsigned long long)stored);
+    *bytes += stored;
+    return c->violations - before;
+}
+
+unsigned tmem_check(struct tmem *t, FILE *report)
+{
+    struct mv_checker c = { report, "tmem check", 0 };
+    unsigned shared_refs[TMEM_MAX_SHARED_POOLS] = { 0 };
+    uint64_t bytes = 0;
+
+    lock_acquire(&t->lock);
+    for (struct tmem_client *cl = t->clients; cl; cl = cl->next) {
+        lock_acquire(&cl->lock);
+        for (unsigned i = 0; i < TMEM_MAX_POOLS; i++) {
+            struct tmem_pool *p = cl->pools[i];
+
+            if (!p)
+                continue;
+            for (unsigned s = 0; s < TMEM_MAX_SHARED_POOLS; s++)
+                shared_refs[s] += t->shared[s] == p;
+            for (unsigned j = 0; j < i; j++)
+                if (cl->pools[j] == p)
+                    mv_check_fail(&c, "d%u holds a pool in two slots", cl->d->domid);
+            tmem_pool_check(p, &c, &bytes);
+        }
+        lock_release(&cl->lock);
+    }
+    for (unsigned s = 0; s < TMEM_MAX_SHARED_POOLS; s++) {
+        struct tmem_pool *p = t->shared[s];
+
+        if (p && (!p->shared || shared_refs[s] != atomic_load(&p->sharers)))
+            mv_check_fail(&c, "shared pool %u: %u sharers counted, %u found", s,
+                          atomic_load(&p->sharers), shared_refs[s]);
+    }
+    lock_release(&t->lock);
+    return c.violations;
+}

@@ -1,0 +1,125 @@
+/*
+ * tmem's structures.
+ *
+ *   struct tmem ── shared[16] (host lock)
+ *   domain ── client ── pools[16] (client lock) ── pool ── bucket[256] (bucket lock)
+ *                                                    │        └─ objects (chained hash)
+ *                                                    │            └─ pages (index hash)
+ *                                                    └─ zpool: anonymous frames, or
+ *                                                       (persistent) frames the domain owns
+ *
+ * Lifetimes: a client lives as long as its domain (made on first use,
+ * stopped at teardown, freed at release); a pool as long as some client's
+ * table or some operation in flight holds a reference; an object while it
+ * holds pages; a page while its slot in a zpool is allocated, so holding a
+ * size class's lock with the slot in use pins page, object and pool (what
+ * eviction relies on).
+ *
+ * Invariants (tmem_check, quiescent):
+ *   pool.pages = sum over its objects of nr_pages; object.nr_pages > 0
+ *   every page is in its object's index table under its index, and its
+ *   zhandle's slot names it as owner
+ *   a pool's zpool holds its pages' bytes: objects = pages, stored bytes =
+ *   the sum of their lengths
+ *   shared[i] is shared, and held by as many clients' tables as it counts
+ */
+#ifndef MEMVISOR_TMEM_INTERNAL_H
+#define MEMVISOR_TMEM_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include "memvisor/check.h"
+#include "memvisor/lock.h"
+#include "memvisor/tmem.h"
+#include "compress.h"
+#include "zpool.h"
+
+#define TMEM_BUCKETS 256
+
+struct tmem_object;
+
+struct tmem_page {
+    struct tmem_object *obj;
+    struct zhandle h;
+    uint32_t index;
+    uint16_t len;   /* bytes stored: PAGE_SIZE when raw */
+    uint8_t codec;  /* enum tmem_codec */
+};
+
+struct tmem_object {
+    struct tmem_object *next; /* the bucket's chain */
+    struct tmem_oid oid;
+    struct tmem_pool *pool;
+    uint32_t nr_pages;
+    uint32_t cap;             /* index table slots: a power of two, or 0 */
+    struct tmem_page **table; /* open addressing on index, linear probing */
+};
+
+struct tmem_bucket {
+    struct mv_lock lock;
+    uint32_t nr_objects;
+    uint32_t cap;             /* chains: a power of two */
+    struct tmem_object **chains;
+};
+
+struct tmem_pool_counters {
+    _Atomic uint64_t puts, good_puts, dup_replaced, dup_flushed, no_mem_puts;
+    _Atomic uint64_t gets, found_gets, flushes, flush_objs;
+    _Atomic uint64_t compressed_pages, raw_pages, evicted_pages;
+};
+
+struct tmem_pool {
+    struct tmem *t;
+    uint32_t flags;
+    bool persistent, shared;
+    uint64_t uuid[2];
+    _Atomic unsigned refs;     /* table entries and operations in flight */
+    _Atomic bool dying;
+    _Atomic unsigned sharers;  /* clients whose table holds it */
+    _Atomic uint64_t pages;
+    struct zpool *zp;          /* the pages' bytes */
+    struct tmem_pool_counters n;
+    struct tmem_bucket bucket[TMEM_BUCKETS];
+};
+
+struct tmem_client {
+    struct tmem *t;
+    struct domain *d;
+    struct tmem_client *next, *prev; /* the host's list (host lock) */
+    struct mv_lock lock;       /* rank TMEM_CLIENT: pools[], auth[], dead */
+    struct tmem_pool *pools[TMEM_MAX_POOLS];
+    uint64_t auth[TMEM_MAX_AUTH][2];
+    bool auth_used[TMEM_MAX_AUTH];
+    bool dead;                 /* torn down: no more operations */
+    _Atomic bool frozen;
+    _Atomic unsigned codec;
+    _Atomic uint32_t weight;
+};
+
+struct tmem {
+    struct heap *heap;
+    struct machine *m;
+    struct domain_table *domains;
+    struct fault_injector *fault;
+    struct mv_lock lock;       /* rank TMEM_HOST: shared[], the client list */
+    struct tmem_client *clients;
+    struct tmem_pool *shared[TMEM_MAX_SHARED_POOLS];
+    _Atomic uint64_t weight_total;
+    _Atomic uint64_t eph_pages;
+    _Atomic uint64_t evicted_frames;
+    _Atomic unsigned evict_cursor;
+};
+
+/* client.c */
+struct tmem_client *tmem_client_of(struct domain *d);
+struct tmem_pool *tmem_pool_get(struct tmem *t, struct domain *d, int32_t pool_id, int *rc);
+void tmem_pool_put(struct tmem_pool *p);
+
+/* page.c */
+void tmem_pool_flush_all(struct tmem_pool *p);
+size_t tmem_evict_one(void *arg, void *owner, struct zhandle h);
+unsigned tmem_pool_check(struct tmem_pool *p, struct mv_checker *c, uint64_t *bytes);
+void tmem_bucket_fini(struct tmem_bucket *b);
+int tmem_bucket_init(struct tmem_bucket *b);
+
+#endif

@@ -1,0 +1,456 @@
+/* Unit tests: tmem's contract (spec §1), its fragment allocator and its
+ * eviction. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../src/tmem/zpool.h"
+#include "../support.h"
+
+#define FLAGS(extra) ((TMEM_SPEC_VERSION << TMEM_POOL_VERSION_SHIFT) | (extra))
+#define EPH FLAGS(0)
+#define PERS FLAGS(TMEM_POOL_PERSIST)
+#define SHARED FLAGS(TMEM_POOL_SHARED)
+
+static const struct tmem_oid OID1 = { { 1, 2, 3 } };
+static const struct tmem_oid OID2 = { { 7, 0, UINT64_MAX } };
+
+/* A page: words from a small vocabulary (compressible) when
+ * `compressible`, else noise. */
+static void make_page(uint8_t *page, uint64_t seed, bool compressible)
+{
+    static const char *const words[] = { "memvisor ", "tmem ", "page ", "frame ", "pool ",
+                                         "object ", "index ", "put ", "get ", "flush " };
+    uint64_t x = seed * UINT64_C(0x9E3779B97F4A7C15) + 1;
+
+    for (size_t i = 0; i < PAGE_SIZE;) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        if (!compressible) {
+            page[i++] = (uint8_t)x;
+            continue;
+        }
+        for (const char *w = words[(x >> 32) % 10]; *w && i < PAGE_SIZE; w++)
+            page[i++] = (uint8_t)*w;
+    }
+}
+
+static struct tmem *T(struct hv *hv) { return hv->tmem; }
+
+static void test_new_pool_rules(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *d = test_domain(hv, true, 1000);
+    int ids[TMEM_MAX_POOLS];
+
+    CHECK_EQ(tmem_new_pool(T(hv), d, 0, 0, 0), -EPERM); /* version 0 */
+    CHECK_EQ(tmem_new_pool(T(hv), d, (2u << TMEM_POOL_VERSION_SHIFT), 0, 0), -EPERM);
+    CHECK_EQ(tmem_new_pool(T(hv), d, FLAGS(TMEM_POOL_SHARED | TMEM_POOL_PERSIST), 1, 1), -EPERM);
+    CHECK_EQ(tmem_new_pool(T(hv), d, FLAGS(1u << TMEM_POOL_PAGESIZE_SHIFT), 0, 0), -EPERM);
+    CHECK_EQ(tmem_new_pool(T(hv), d, FLAGS(TMEM_POOL_PRECOMPRESSED), 0, 0), -EPERM);
+    CHECK_EQ(tmem_new_pool(T(hv), d, FLAGS(1u << 8), 0, 0), -EPERM);
+    CHECK_EQ(tmem_new_pool(T(hv), d, FLAGS(8), 0, 0), 0); /* bit 3 is not checked */
+    for (int i = 1; i < TMEM_MAX_POOLS; i++)
+        CHECK_EQ(ids[i] = tmem_new_pool(T(hv), d, i % 2 ? PERS : EPH, 0, 0), i);
+    CHECK_EQ(tmem_new_pool(T(hv), d, EPH, 0, 0), -EPERM); /* no slot */
+    CHECK_EQ(tmem_destroy_pool(T(hv), d, 5), 1);
+    CHECK_EQ(tmem_destroy_pool(T(hv), d, 5), 0);
+    CHECK_EQ(tmem_destroy_pool(T(hv), d, -1), 0);
+    CHECK_EQ(tmem_destroy_pool(T(hv), d, 16), 0);
+    CHECK_EQ(tmem_new_pool(T(hv), d, EPH, 0, 0), 5);
+    CHECK_HV(hv);
+    domain_kill(d);
+    domain_put(d);
+    hv_destroy(hv);
+}
+
+static void test_ephemeral_exclusive_get(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *d = test_domain(hv, true, 1000);
+    uint8_t in[PAGE_SIZE], out[PAGE_SIZE];
+    int pool = tmem_new_pool(T(hv), d, EPH, 0, 0);
+
+    REQUIRE(pool == 0);
+    make_page(in, 1, true);
+    CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, 0, out), -TMEM_EEMPTY);
+    CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, 0, in), 1);
+    CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, 1, in), 1);
+    CHECK_EQ(tmem_get(T(hv), d, pool, &OID2, 0, out), 0); /* no such object */
+    CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, 9, out), 0); /* no such index */
+    CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, 0, out), 1);
+    CHECK(memcmp(in, out, PAGE_SIZE) == 0);
+    /* Exclusive: the page is gone, its neighbour stays. */
+    CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, 0, out), 0);
+    CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, 1, out), 1);
+    CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, 1, out), -TMEM_EEMPTY);
+    /* Page operations on a pool that is not there. */
+    CHECK_EQ(tmem_put(T(hv), d, 3, &OID1, 0, in), -ENODEV);
+    CHECK_EQ(tmem_get(T(hv), d, -1, &OID1, 0, out), -ENODEV);
+    CHECK_EQ(tmem_flush_page(T(hv), d, 16, &OID1, 0), -ENODEV);
+    CHECK_HV(hv);
+    domain_kill(d);
+    domain_put(d);
+    hv_destroy(hv);
+}
+
+/* Persistent pools: gets do not consume, the pages count against the
+ * domain, and a domain at max_pages cannot store one (spec §1.4). */
+static void test_persistent(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *d = test_domain(hv, true, 4);
+    uint8_t in[PAGE_SIZE], out[PAGE_SIZE];
+    struct domain_info info;
+    uint64_t free0 = test_free_pages(hv);
+    int pool = tmem_new_pool(T(hv), d, PERS, 0, 0);
+
+    REQUIRE(pool == 0);
+    for (uint32_t i = 0; i < 4; i++) {
+        make_page(in, i, false); /* incompressible: a frame each */
+        CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, i, in), 1);
+    }
+    domain_get_info(d, &info);
+    CHECK_EQ(info.tot_pages, 4);
+    CHECK_EQ(free0 - test_free_pages(hv), 4);
+    make_page(in, 99, false);
+    CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, 4, in), -ENOMEM);
+    for (int r = 0; r < 2; r++) {
+        CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, 2, out), 1);
+        make_page(in, 2, false);
+        CHECK(memcmp(in, out, PAGE_SIZE) == 0);
+    }
+    CHECK_EQ(tmem_flush_page(T(hv), d, pool, &OID1, 2), 1);
+    CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, 2, out), 0);
+    CHECK_EQ(tmem_flush_page(T(hv), d, pool, &OID1, 2), 1); /* nothing there: still 1 */
+    domain_get_info(d, &info);
+    CHECK_EQ(info.tot_pages, 3);
+    CHECK_EQ(tmem_flush_object(T(hv), d, pool, &OID1), 1);
+    CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, 0, out), -TMEM_EEMPTY);
+    domain_get_info(d, &info);
+    CHECK_EQ(info.tot_pages, 0);
+    CHECK_HV(hv);
+    domain_kill(d);
+    domain_put(d);
+    CHECK_EQ(test_free_pages(hv), free0);
+    hv_destroy(hv);
+}
+
+/* put-put-get coherence: a duplicate replaces, or fails having flushed. */
+static void test_duplicate_puts(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *d = test_domain(hv, true, 100);
+    uint8_t a[PAGE_SIZE], b[PAGE_SIZE], out[PAGE_SIZE];
+    struct tmem_stats st;
+
+    for (int kind = 0; kind < 2; kind++) {
+        int pool = tmem_new_pool(T(hv), d, kind ? PERS : EPH, 0, 0);
+
+        make_page(a, 1, true);
+        make_page(b, 2, false);
+        CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, 5, a), 1);
+        CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, 5, b), 1);
+        CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, 5, out), 1);
+        CHECK(memcmp(b, out, PAGE_SIZE) == 0);
+        if (!kind)
+            CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, 5, b), 1);
+        /* The new data cannot be stored: the old is gone, -ENOSPC. */
+        fault_arm(&hv->fault, 1, true);
+        CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, 5, a), -ENOSPC);
+        fault_disarm(&hv->fault);
+        CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, 5, out), -TMEM_EEMPTY);
+        CHECK_HV(hv);
+    }
+    tmem_get_stats(T(hv), d->domid, &st);
+    CHECK_EQ(st.dup_puts_replaced, 2);
+    CHECK_EQ(st.dup_puts_flushed, 2);
+    domain_kill(d);
+    domain_put(d);
+    hv_destroy(hv);
+}
+
+static void test_frozen(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *d = test_domain(hv, true, 100);
+    uint8_t in[PAGE_SIZE], out[PAGE_SIZE];
+    int pool = tmem_new_pool(T(hv), d, PERS, 0, 0);
+
+    make_page(in, 3, true);
+    CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, 0, in), 1);
+    CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, 1, in), 1);
+    CHECK_EQ(tmem_set_frozen(T(hv), d->domid, true), 0);
+    CHECK_EQ(tmem_set_frozen(T(hv), 4000, true), -ENOENT);
+    CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, 2, in), -TMEM_EFROZEN); /* a new handle */
+    CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, 0, in), 1);            /* a duplicate */
+    CHECK_EQ(tmem_flush_page(T(hv), d, pool, &OID1, 1), -TMEM_EFROZEN);
+    CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, 1, out), 0); /* flushed all the same */
+    CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, 0, out), 1);
+    CHECK_EQ(tmem_set_frozen(T(hv), 0xFFFF, false), 0);
+    CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, 2, in), 1);
+    CHECK_HV(hv);
+    domain_kill(d);
+    domain_put(d);
+    hv_destroy(hv);
+}
+
+/* Shared pools: joined by UUID once authorised, else private; the pool
+ * lives while a sharer holds it; nobody reaches another's private pool. */
+static void test_shared_pools(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *a = test_domain(hv, true, 100), *b = test_domain(hv, true, 100);
+    uint8_t in[PAGE_SIZE], out[PAGE_SIZE];
+    int pa, pb, priv_a, priv_b;
+
+    make_page(in, 4, true);
+    /* Unauthorised: each gets a private pool. */
+    priv_a = tmem_new_pool(T(hv), a, SHARED, 11, 22);
+    priv_b = tmem_new_pool(T(hv), b, SHARED, 11, 22);
+    REQUIRE(priv_a == 0 && priv_b == 0);
+    CHECK_EQ(tmem_put(T(hv), a, priv_a, &OID1, 0, in), 1);
+    CHECK_EQ(tmem_get(T(hv), b, priv_b, &OID1, 0, out), -TMEM_EEMPTY);
+    CHECK_EQ(tmem_get(T(hv), b, 1, &OID1, 0, out), -ENODEV);
+    /* Authorised: the same pool. */
+    CHECK_EQ(tmem_set_auth(T(hv), a->domid, 11, 22, true), 0);
+    CHECK_EQ(tmem_set_auth(T(hv), b->domid, 11, 22, true), 0);
+    CHECK_EQ(tmem_set_auth(T(hv), 4000, 11, 22, true), -ESRCH);
+    pa = tmem_new_pool(T(hv), a, SHARED, 11, 22);
+    pb = tmem_new_pool(T(hv), b, SHARED, 11, 22);
+    REQUIRE(pa == 1 && pb == 1);
+    CHECK_EQ(tmem_new_pool(T(hv), b, SHARED, 11, 22), 1); /* already joined */
+    CHECK_EQ(tmem_put(T(hv), a, pa, &OID2, 3, in), 1);
+    for (int r = 0; r < 2; r++) { /* shared gets do not consume */
+        CHECK_EQ(tmem_get(T(hv), b, pb, &OID2, 3, out), 1);
+        CHECK(memcmp(in, out, PAGE_SIZE) == 0);
+    }
+    CHECK_HV(hv);
+    /* The owner leaves: the pool stays with b. */
+    CHECK_EQ(tmem_destroy_pool(T(hv), a, pa), 1);
+    CHECK_EQ(tmem_get(T(hv), b, pb, &OID2, 3, out), 1);
+    CHECK_EQ(tmem_put(T(hv), b, pb, &OID2, 4, in), 1);
+    CHECK_HV(hv);
+    /* Revoking keeps those that joined; a new join is private. */
+    CHECK_EQ(tmem_set_auth(T(hv), a->domid, 11, 22, false), 0);
+    pa = tmem_new_pool(T(hv), a, SHARED, 11, 22);
+    CHECK_EQ(tmem_get(T(hv), a, pa, &OID2, 3, out), -TMEM_EEMPTY);
+    /* The all-ones UUID is never shared. */
+    CHECK_EQ(tmem_set_auth(T(hv), a->domid, UINT64_MAX, UINT64_MAX, true), 0);
+    CHECK_EQ(tmem_set_auth(T(hv), b->domid, UINT64_MAX, UINT64_MAX, true), 0);
+    CHECK_EQ(tmem_put(T(hv), a, tmem_new_pool(T(hv), a, SHARED, UINT64_MAX, UINT64_MAX), &OID1,
+                      0, in), 1);
+    CHECK_EQ(tmem_get(T(hv), b, tmem_new_pool(T(hv), b, SHARED, UINT64_MAX, UINT64_MAX), &OID1,
+                      0, out), -TMEM_EEMPTY);
+    CHECK_HV(hv);
+    /* 16 authorisations at most. */
+    for (uint64_t i = 0; i < TMEM_MAX_AUTH - 1; i++)
+        CHECK_EQ(tmem_set_auth(T(hv), a->domid, 100 + i, 0, true), 0);
+    CHECK_EQ(tmem_set_auth(T(hv), a->domid, 999, 0, true), -ENOMEM);
+    domain_kill(b); /* the last sharer: the pool goes */
+    domain_put(b);
+    CHECK_HV(hv);
+    domain_kill(a);
+    domain_put(a);
+    hv_destroy(hv);
+}
+
+/* Compression: LZ4 by default, zstd on request, raw for noise; every page
+ * comes back exact. */
+static void test_compression(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *d = test_domain(hv, true, 100);
+    uint8_t in[PAGE_SIZE], out[PAGE_SIZE];
+    struct tmem_stats st;
+    int pool = tmem_new_pool(T(hv), d, EPH, 0, 0);
+
+    for (unsigned codec = 0; codec < 3; codec++) {
+        CHECK_EQ(tmem_set_compress(T(hv), d->domid, codec), 0);
+        for (uint32_t i = 0; i < 64; i++) {
+            make_page(in, codec * 1000 + i, i % 4 != 0);
+            CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, codec * 1000 + i, in), 1);
+        }
+        for (uint32_t i = 0; i < 64; i++) {
+            make_page(in, codec * 1000 + i, i % 4 != 0);
+            CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, codec * 1000 + i, out), 1);
+            CHECK(memcmp(in, out, PAGE_SIZE) == 0);
+        }
+    }
+    CHECK_EQ(tmem_set_compress(T(hv), d->domid, 3), -EINVAL);
+    tmem_get_stats(T(hv), d->domid, &st);
+    CHECK_EQ(st.compressed_pages, 2 * 48);
+    CHECK_EQ(st.raw_pages, 64 + 2 * 16);
+    CHECK_HV(hv);
+    domain_kill(d);
+    domain_put(d);
+    hv_destroy(hv);
+}
+
+/* A host whose memory tmem fills: puts go on, evicting the oldest pages
+ * whole zspages at a time; persistent pages are never evicted; every
+ * frame comes back when the domains go. */
+static void test_eviction(void)
+{
+    struct hv *hv = test_hv(MiB(32), 1, false);
+    struct domain *d = test_domain(hv, true, 1000);
+    uint64_t free0 = test_free_pages(hv), puts = 2 * free0;
+    uint8_t in[PAGE_SIZE], out[PAGE_SIZE];
+    struct tmem_stats st;
+    int pool = tmem_new_pool(T(hv), d, EPH, 0, 0), pers = tmem_new_pool(T(hv), d, PERS, 0, 0);
+    unsigned found = 0;
+
+    make_page(in, 7, false);
+    CHECK_EQ(tmem_put(T(hv), d, pers, &OID2, 0, in), 1);
+    for (uint32_t i = 0; i < puts; i++) {
+        make_page(in, i, i % 2);
+        CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, i, in), 1);
+    }
+    tmem_get_stats(T(hv), d->domid, &st);
+    CHECK(st.evicted_pages > 0);
+    CHECK(st.eph_frames <= free0);
+    CHECK_EQ(st.pers_pages, 1);
+    CHECK_EQ(test_free_pages(hv), 0);
+    /* The newest pages are there and exact; the oldest were evicted. */
+    for (uint32_t i = puts - 64; i < puts; i++) {
+        make_page(in, i, i % 2);
+        if (tmem_get(T(hv), d, pool, &OID1, i, out) == 1) {
+            found++;
+            CHECK(memcmp(in, out, PAGE_SIZE) == 0);
+        }
+    }
+    CHECK(found >= 60);
+    CHECK_EQ(tmem_get(T(hv), d, pool, &OID1, 0, out), 0);
+    make_page(in, 7, false);
+    CHECK_EQ(tmem_get(T(hv), d, pers, &OID2, 0, out), 1);
+    CHECK(memcmp(in, out, PAGE_SIZE) == 0);
+    CHECK_HV(hv);
+    /* The heap asks for frames back. */
+    CHECK_EQ(tmem_evict_frames(T(hv), 100), 100);
+    CHECK(test_free_pages(hv) >= 100);
+    CHECK_HV(hv);
+    domain_kill(d);
+    domain_put(d);
+    CHECK_EQ(test_free_pages(hv), free0);
+    hv_destroy(hv);
+}
+
+/* Weights: the client over its share is the one evicted (the test the
+ * right way round). */
+static void test_eviction_weights(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *a = test_domain(hv, true, 100), *b = test_domain(hv, true, 100);
+    uint8_t in[PAGE_SIZE];
+    struct tmem_stats sa, sb;
+    int pa = tmem_new_pool(T(hv), a, EPH, 0, 0), pb = tmem_new_pool(T(hv), b, EPH, 0, 0);
+
+    for (uint32_t i = 0; i < 300; i++) {
+        make_page(in, i, false);
+        CHECK_EQ(tmem_put(T(hv), a, pa, &OID1, i, in), 1);
+        if (i < 100)
+            CHECK_EQ(tmem_put(T(hv), b, pb, &OID1, i, in), 1);
+    }
+    /* a holds 3/4 of the pages but only 1/2 of the weight. */
+    CHECK_EQ(tmem_set_weight(T(hv), a->domid, 1), 0);
+    CHECK_EQ(tmem_set_weight(T(hv), b->domid, 1), 0);
+    CHECK_EQ(tmem_evict_frames(T(hv), 50), 50);
+    tmem_get_stats(T(hv), a->domid, &sa);
+    tmem_get_stats(T(hv), b->domid, &sb);
+    CHECK_EQ(sa.evicted_pages, 50);
+    CHECK_EQ(sb.evicted_pages, 0);
+    /* b weighted 9 to 1: a stays over its share. */
+    CHECK_EQ(tmem_set_weight(T(hv), b->domid, 9), 0);
+    CHECK_EQ(tmem_evict_frames(T(hv), 200), 200);
+    tmem_get_stats(T(hv), b->domid, &sb);
+    CHECK_EQ(sb.evicted_pages, 0);
+    CHECK_HV(hv);
+    domain_kill(a);
+    domain_put(a);
+    domain_kill(b);
+    domain_put(b);
+    hv_destroy(hv);
+}
+
+/* The fragment allocator alone: shapes, objects across frame boundaries,
+ * frames back when a zspage empties. */
+static int src_get(void *arg, mfn_t *mfn)
+{
+    struct hv *hv = arg;
+    struct heap_owner anon = { 0 };
+
+    return heap_alloc_pages(hv->heap, 0, 0, &anon, mfn) ? -ENOMEM : 0;
+}
+
+static void src_put(void *arg, mfn_t mfn)
+{
+    struct hv *hv = arg;
+
+    heap_free_pages(hv->heap, mfn, 0, true);
+}
+
+static void test_zpool(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct zpool_frame_source src = { src_get, src_put, hv };
+    struct mv_checker c = { stderr, "zpool", 0 };
+    uint8_t in[PAGE_SIZE], out[PAGE_SIZE];
+    struct zhandle h[200];
+    struct zpool_stats st;
+    struct zpool *zp;
+    uint64_t free0 = test_free_pages(hv);
+    unsigned frames, slots;
+
+    zpool_class_shape(zpool_class_of(4096), &frames, &slots);
+    CHECK(frames == 1 && slots == 1);
+    zpool_class_shape(zpool_class_of(1344), &frames, &slots);
+    CHECK(frames == 1 && slots == 3);
+    zpool_class_shape(zpool_class_of(1376), &frames, &slots);
+    CHECK(frames == 4 && slots == 11);
+    /* Every class: no frame count wastes less than the one chosen. */
+    for (unsigned cls = 0; cls < ZPOOL_NR_CLASSES; cls++) {
+        size_t size = (cls + 1) * ZPOOL_CLASS_STEP;
+
+        zpool_class_shape(cls, &frames, &slots);
+        for (unsigned k = 1; k <= ZPOOL_MAX_FRAMES; k++)
+            CHECK((k * PAGE_SIZE / size * size) * frames <= slots * size * k);
+    }
+    CHECK_EQ(zpool_class_of(1), 0);
+    CHECK_EQ(zpool_class_of(32), 0);
+    CHECK_EQ(zpool_class_of(33), 1);
+    REQUIRE(zpool_create(hv->m, &src, NULL, &zp) == 0);
+    CHECK_EQ(zpool_store(zp, in, 0, NULL, &h[0]), -EINVAL);
+    CHECK_EQ(zpool_store(zp, in, PAGE_SIZE + 1, NULL, &h[0]), -EINVAL);
+    /* 1376-byte objects: 11 in 4 frames, some across a boundary. */
+    for (unsigned i = 0; i < 16; i++) {
+        make_page(in, i, false);
+        CHECK_EQ(zpool_store(zp, in, 1376, &h[i], &h[i]), 0);
+    }
+    zpool_get_stats(zp, &st);
+    CHECK_EQ(st.frames, 8);
+    CHECK_EQ(st.objects, 16);
+    CHECK_EQ(st.stored_bytes, 16 * 1376);
+    for (unsigned i = 0; i < 16; i++) {
+        uint8_t scratch[PAGE_SIZE];
+
+        make_page(in, i, false);
+        zpool_load(zp, h[i], out, 1376);
+        CHECK(memcmp(in, out, 1376) == 0);
+        CHECK(memcmp(in, zpool_map(zp, h[i], 1376, scratch), 1376) == 0);
+    }
+    CHECK_EQ(zpool_check(zp, &c), 0);
+    /* The first zspage empties: its frames go back at once. */
+    for (unsigned i = 0; i < 11; i++)
+        zpool_free(zp, h[i], 1376);
+    zpool_get_stats(zp, &st);
+    CHECK_EQ(st.frames, 4);
+    CHECK_EQ(zpool_check(zp, &c), 0);
+    zpool_destroy(zp);
+    CHECK_EQ(test_free_pages(hv), free0);
+    CHECK_HV(hv);
+    hv_destroy(hv);
+}
+
+HARNESS_MAIN("tmem", TEST_ENTRY(test_new_pool_rules), TEST_ENTRY(test_ephemeral_exclusive_get),
+             TEST_ENTRY(test_persistent), TEST_ENTRY(test_duplicate_puts), TEST_ENTRY(test_frozen),
+             TEST_ENTRY(test_shared_pools), TEST_ENTRY(test_compression),
+             TEST_ENTRY(test_eviction), TEST_ENTRY(test_eviction_weights), TEST_ENTRY(test_zpool))
