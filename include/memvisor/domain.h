@@ -151,6 +151,8 @@ void domain_set_max_pages(struct domain *d, uint64_t max_pages);
 /* XENMEM_claim_pages: pages is an absolute total; 0 cancels.  -EINVAL also
  * for a dying domain. */
 int domain_claim_pages(struct domain *d, uint64_t pages) MV_MUST_CHECK;
+/* A soft claim: freeable tmem memory counts as available (heap.h). */
+int domain_claim_pages_soft(struct domain *d, uint64_t pages) MV_MUST_CHECK;
 /* The claim-set call (specs 2.8); -ESRCH for a dying domain. */
 int domain_claim_set(struct domain *d, const struct claim_entry *entries,
                      unsigned nr_entries) MV_MUST_CHECK;

@@ -39,6 +39,7 @@
 #define MEMF_exact_node (1u << 4)   /* no fallback to other nodes */
 #define MEMF_no_owner (1u << 5)     /* anonymous, on behalf of a domain */
 #define MEMF_no_scrub (1u << 8)     /* the caller accepts dirty pages */
+#define MEMF_tmem (1u << 9)         /* tmem's own: never asks tmem for memory */
 #define MEMF_node(n) ((((unsigned)(n) + 1) & 0xffu) << 16)
 #define MEMF_get_node(f) (((((f) >> 16) & 0xffu) - 1) & 0xffu)
 #define MEMF_bits(n) (((unsigned)(n) & 0xffu) << 24)
@@ -143,6 +144,24 @@ unsigned heap_alloc_pages_bulk(struct heap *h, unsigned nr, unsigned memflags,
 void heap_free_pages(struct heap *h, mfn_t mfn, unsigned order, bool need_scrub);
 
 /*
+ * The layer that holds otherwise free frames (tmem) registers a
+ * reclaimer: an allocation the free lists cannot satisfy asks it to give
+ * frames back, and retries, before it fails (unless MEMF_tmem).  reclaim
+ * returns the frames it gave back (0: nothing more to give); freeable is
+ * what it could give back now, which soft claims count as available.
+ * Both are called with no heap lock held, except freeable, which must be
+ * lock-free (an atomic read): staking reads it under the account lock.
+ */
+struct heap_reclaimer {
+    uint64_t (*reclaim)(void *arg, unsigned order, uint64_t pages);
+    uint64_t (*freeable)(void *arg);
+    void *arg;
+};
+/* Set once, before any allocation. */
+void heap_set_reclaimer(struct heap *h, const struct heap_reclaimer *r);
+uint64_t heap_freeable(struct heap *h);
+
+/*
  * Claims (specs 2.3-2.5, 2.8).  The caller holds the domain's lock and
  * passes the domain's tot_pages and max_pages read under it.
  */
@@ -150,6 +169,12 @@ void heap_free_pages(struct heap *h, mfn_t mfn, unsigned order, bool need_scrub)
  * cancels.  -EINVAL (a claim exists, pages <= tot, pages > max), -ENOMEM. */
 int heap_claim_stake(struct heap *h, struct heap_claims *c, uint64_t pages,
                      uint64_t tot_pages, uint64_t max_pages) MV_MUST_CHECK;
+/* A soft claim (as the claims series proposed; Xen never shipped it): the
+ * same, but freeable tmem memory counts as available, and the allocations
+ * it covers make tmem give that memory back as they go.  Outstanding
+ * claims may then exceed free memory, never free + freeable at staking. */
+int heap_claim_stake_soft(struct heap *h, struct heap_claims *c, uint64_t pages,
+                          uint64_t tot_pages, uint64_t max_pages) MV_MUST_CHECK;
 void heap_claim_cancel(struct heap *h, struct heap_claims *c);
 /*
  * Installs a claim set atomically, replacing the previous set.  Each entry

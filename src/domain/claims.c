@@ -20,6 +20,20 @@ int domain_claim_pages(struct domain *d, uint64_t pages)
     return rc;
 }
 
+int domain_claim_pages_soft(struct domain *d, uint64_t pages)
+{
+    int rc;
+
+    lock_acquire(&d->lock);
+    if (domain_is_dying(d))
+        rc = -EINVAL;
+    else
+        rc = heap_claim_stake_soft(d->table->heap, &d->claims, pages,
+                                   d->tot_pages - d->extra_pages, d->max_pages);
+    lock_release(&d->lock);
+    return rc;
+}
+
 int domain_claim_set(struct domain *d, const struct claim_entry *entries, unsigned nr_entries)
 {
     int rc;

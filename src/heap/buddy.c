@@ -274,6 +274,36 @@ static bool try_alloc_from_node(void *arg, unsigned node)
     return alloc_from_node(a->h, node, a->order, a->memflags, a->zone_hi, a->claims, &a->mfn) == 0;
 }
 
+/* Reclaims one allocation makes before it fails. */
+#define RECLAIM_TRIES 8
+
+void heap_set_reclaimer(struct heap *h, const struct heap_reclaimer *r)
+{
+    h->reclaimer = *r;
+}
+
+uint64_t heap_freeable(struct heap *h)
+{
+    return h->reclaimer.freeable ? h->reclaimer.freeable(h->reclaimer.arg) : 0;
+}
+
+/* Frames to ask for: the block itself; for a request its claim does not
+ * cover, also what outstanding claims hold beyond free memory (soft
+ * claims on tmem's frames), so that the gate lets it through after. */
+static uint64_t reclaim_wanted(struct heap *h, unsigned order, struct heap_claims *c)
+{
+    struct heap_claims mine = { 0 };
+    struct heap_totals t;
+    uint64_t pages = UINT64_C(1) << order;
+
+    if (c)
+        heap_claims_read(h, c, &mine);
+    if (mine.total >= pages)
+        return pages; /* a claimant takes what it claimed, as it goes */
+    heap_get_totals(h, &t);
+    return pages + sat_sub(t.outstanding_pages + pages, t.free_pages);
+}
+
 int heap_alloc_pages(struct heap *h, unsigned order, unsigned memflags,
                      const struct heap_owner *owner, mfn_t *mfn_out)
 {
@@ -301,6 +331,14 @@ int heap_alloc_pages(struct heap *h, unsigned order, unsigned memflags,
 
     node = alloc_walk_nodes(h, memflags, owner, alloc_first_node(h, memflags, owner),
                             try_alloc_from_node, &a);
+    /* Short: tmem gives frames back, and the allocation tries again. */
+    for (unsigned tries = 0; node < 0 && tries < RECLAIM_TRIES && h->reclaimer.reclaim &&
+                             !(memflags & MEMF_tmem); tries++) {
+        if (h->reclaimer.reclaim(h->reclaimer.arg, order, reclaim_wanted(h, order, a.claims)) == 0)
+            break;
+        node = alloc_walk_nodes(h, memflags, owner, alloc_first_node(h, memflags, owner),
+                                try_alloc_from_node, &a);
+    }
     if (node < 0)
         return -ENOMEM;
     if (owner && owner->last_alloc_node)

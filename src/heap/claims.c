@@ -33,8 +33,8 @@ void heap_claim_cancel(struct heap *h, struct heap_claims *c)
     lock_release(&h->acct.lock);
 }
 
-int heap_claim_stake(struct heap *h, struct heap_claims *c, uint64_t pages,
-                     uint64_t tot_pages, uint64_t max_pages)
+static int claim_stake(struct heap *h, struct heap_claims *c, uint64_t pages, uint64_t tot_pages,
+                       uint64_t max_pages, bool soft)
 {
     struct heap_account *a = &h->acct;
     uint64_t claim;
@@ -56,7 +56,7 @@ int heap_claim_stake(struct heap *h, struct heap_claims *c, uint64_t pages,
         goto out;
     }
     claim = pages - tot_pages;
-    if (claim > sat_sub(a->total_avail, a->outstanding)) {
+    if (claim > sat_sub(a->total_avail + (soft ? heap_freeable(h) : 0), a->outstanding)) {
         rc = -ENOMEM;
         goto out;
     }
@@ -68,6 +68,18 @@ int heap_claim_stake(struct heap *h, struct heap_claims *c, uint64_t pages,
 out:
     lock_release(&a->lock);
     return rc;
+}
+
+int heap_claim_stake(struct heap *h, struct heap_claims *c, uint64_t pages,
+                     uint64_t tot_pages, uint64_t max_pages)
+{
+    return claim_stake(h, c, pages, tot_pages, max_pages, false);
+}
+
+int heap_claim_stake_soft(struct heap *h, struct heap_claims *c, uint64_t pages,
+                          uint64_t tot_pages, uint64_t max_pages)
+{
+    return claim_stake(h, c, pages, tot_pages, max_pages, true);
 }
 
 static int claim_set_validate(const struct heap *h, const struct claim_entry *e,

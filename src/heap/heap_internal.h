@@ -77,6 +77,7 @@ struct heap {
     unsigned nr_nodes;
     uint64_t total_pages;         /* constant after boot */
     _Atomic unsigned anon_next_node;
+    struct heap_reclaimer reclaimer; /* set once, before any allocation */
     struct heap_account acct;
     struct heap_node node[];
 };

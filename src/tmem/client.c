@@ -25,13 +25,17 @@ static int eph_frame_get(void *arg, mfn_t *mfn)
 
     /* Dirty frames do: tmem overwrites the bytes it stores, and never
      * shows the rest. */
-    return heap_alloc_pages(t->heap, 0, MEMF_no_scrub, &anon, mfn) ? -ENOMEM : 0;
+    if (heap_alloc_pages(t->heap, 0, MEMF_no_scrub | MEMF_tmem, &anon, mfn))
+        return -ENOMEM;
+    atomic_fetch_add_explicit(&t->eph_frames, 1, memory_order_relaxed);
+    return 0;
 }
 
 static void eph_frame_put(void *arg, mfn_t mfn)
 {
     struct tmem *t = arg;
 
+    atomic_fetch_sub_explicit(&t->eph_frames, 1, memory_order_relaxed);
     heap_free_pages(t->heap, mfn, 0, true);
 }
 
@@ -39,7 +43,7 @@ static int pers_frame_get(void *arg, mfn_t *mfn)
 {
     struct domain *d = arg;
 
-    if (domain_alloc_pages(d, 0, 0, mfn))
+    if (domain_alloc_pages(d, 0, MEMF_tmem, mfn))
         return -ENOMEM;
     if (!domain_get_page(d, *mfn)) {
         if (domain_release_pages(d, *mfn, 0))
@@ -60,9 +64,27 @@ static void pers_frame_put(void *arg, mfn_t mfn)
     domain_put_page(d->table, mfn);
 }
 
+/* The heap's reclaimer: frames back for an allocation, and the count of
+ * those that could come back (every ephemeral frame: a zspage is evicted
+ * whole, and nothing else pins it). */
+static uint64_t reclaim(void *arg, unsigned order, uint64_t pages)
+{
+    (void)order;
+    return tmem_evict_frames(arg, pages);
+}
+
+static uint64_t freeable(void *arg)
+{
+    struct tmem *t = arg;
+
+    return atomic_load_explicit(&t->eph_frames, memory_order_relaxed);
+}
+
 int tmem_create(struct heap *h, struct domain_table *domains, struct fault_injector *fault,
                 struct tmem **out)
 {
+    struct heap_reclaimer r = { reclaim, freeable, NULL };
+
     struct tmem *t = fault_calloc(fault, 1, sizeof(*t));
 
     if (!t)
@@ -72,6 +94,8 @@ int tmem_create(struct heap *h, struct domain_table *domains, struct fault_injec
     t->domains = domains;
     t->fault = fault;
     lock_init(&t->lock, LOCK_RANK_TMEM_HOST, "tmem host");
+    r.arg = t;
+    heap_set_reclaimer(h, &r);
     *out = t;
     return 0;
 }

@@ -105,7 +105,7 @@ struct tmem {
     struct tmem_client *clients;
     struct tmem_pool *shared[TMEM_MAX_SHARED_POOLS];
     _Atomic uint64_t weight_total;
-    _Atomic uint64_t eph_pages;
+    _Atomic uint64_t eph_frames;     /* freeable: the heap may have them back */
     _Atomic uint64_t evicted_frames;
     _Atomic unsigned evict_cursor;
 };

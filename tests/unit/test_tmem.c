@@ -371,6 +371,64 @@ static void test_eviction_weights(void)
     hv_destroy(hv);
 }
 
+/* A host whose free memory tmem has soaked up builds a domain: a hard
+ * claim sees only free memory and fails; a soft claim counts what tmem
+ * can give back, and the build that follows takes it, scrubbed. */
+static void test_soft_claim_build(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *a = test_domain(hv, true, 100), *b;
+    uint64_t all = test_free_pages(hv), want = all / 2, freeable;
+    static _Alignas(PAGE_SIZE) uint8_t out[PAGE_SIZE];
+    uint8_t in[PAGE_SIZE];
+    struct tmem_stats st;
+    int pool = tmem_new_pool(T(hv), a, EPH, 0, 0);
+
+    for (uint32_t i = 0; i < all; i++) {
+        make_page(in, i, false);
+        CHECK_EQ(tmem_put(T(hv), a, pool, &OID1, i, in), 1);
+    }
+    tmem_get_stats(T(hv), DOMID_INVALID, &st);
+    freeable = heap_freeable(hv->heap);
+    CHECK_EQ(freeable, st.eph_frames);
+    CHECK(test_free_pages(hv) < 16);
+    b = test_domain(hv, true, want);
+    CHECK_EQ(domain_claim_pages(b, want), -ENOMEM);
+    CHECK_EQ(domain_claim_pages_soft(b, want), 0);
+    CHECK_EQ(test_outstanding(hv), want);
+    CHECK_HV(hv);
+    /* The build: every page from the claim, tmem giving frames back. */
+    for (uint64_t gfn = 0; gfn < want; gfn++) {
+        mfn_t mfn;
+
+        CHECK_EQ(physmap_populate(b, _gfn(gfn), 0, 0, &mfn), 0);
+    }
+    CHECK_EQ(test_outstanding(hv), 0);
+    tmem_get_stats(T(hv), DOMID_INVALID, &st);
+    CHECK(st.eph_frames <= freeable - (want - 16));
+    CHECK(st.eph_frames >= freeable - want - 16);
+    /* Not a byte of what tmem held reaches the new domain. */
+    for (uint64_t gfn = 0; gfn < want; gfn++) {
+        CHECK_EQ(guest_read(b, gfn << PAGE_SHIFT, out, PAGE_SIZE), 0);
+        if (!pages_are_zero(out, 1)) {
+            CHECK(!"a page of the new domain holds tmem's bytes");
+            break;
+        }
+    }
+    CHECK_HV(hv);
+    /* What is freeable really is: all of it comes back. */
+    freeable = heap_freeable(hv->heap);
+    CHECK_EQ(tmem_evict_frames(T(hv), UINT64_MAX), freeable);
+    CHECK_EQ(heap_freeable(hv->heap), 0);
+    CHECK_HV(hv);
+    domain_kill(a);
+    domain_put(a);
+    domain_kill(b);
+    domain_put(b);
+    CHECK_EQ(test_free_pages(hv), all);
+    hv_destroy(hv);
+}
+
 /* The fragment allocator alone: shapes, objects across frame boundaries,
  * frames back when a zspage empties. */
 static int src_get(void *arg, mfn_t *mfn)
@@ -453,4 +511,5 @@ static void test_zpool(void)
 HARNESS_MAIN("tmem", TEST_ENTRY(test_new_pool_rules), TEST_ENTRY(test_ephemeral_exclusive_get),
              TEST_ENTRY(test_persistent), TEST_ENTRY(test_duplicate_puts), TEST_ENTRY(test_frozen),
              TEST_ENTRY(test_shared_pools), TEST_ENTRY(test_compression),
-             TEST_ENTRY(test_eviction), TEST_ENTRY(test_eviction_weights), TEST_ENTRY(test_zpool))
+             TEST_ENTRY(test_eviction), TEST_ENTRY(test_eviction_weights), TEST_ENTRY(test_soft_claim_build),
+             TEST_ENTRY(test_zpool))
