@@ -1,6 +1,7 @@
 /*
  * hypercall: Xen 4.17's hypercall ABI (Debian's libxen-dev headers):
- * memory_op, domctl, sysctl, multicall and xen_version.
+ * memory_op, domctl, sysctl, multicall and xen_version; and tmem_op,
+ * which Xen 4.13 removed but whose guest ABI the headers keep.
  *
  * Arguments arrive as they would in registers: an op number and six
  * 64-bit words, some of which are guest handles (addresses in the
@@ -54,6 +55,7 @@ struct hc_caller {
 #define HC_XEN_VERSION 17
 #define HC_SYSCTL 35
 #define HC_DOMCTL 36
+#define HC_TMEM_OP 38
 
 /* Performs one hypercall.  Unknown ops: -ENOSYS. */
 MV_API long mv_hypercall(const struct hc_caller *c, unsigned op, const uint64_t args[6]);

@@ -32,16 +32,17 @@
 #define TMEM_MAX_SHARED_POOLS 16 /* per host */
 #define TMEM_MAX_AUTH 16         /* authorised shared-pool UUIDs per client */
 
-/* NEW_POOL flags (xen/tmem.h). */
-#define TMEM_POOL_PERSIST 1u
-#define TMEM_POOL_SHARED 2u
-#define TMEM_POOL_PRECOMPRESSED 4u
+/* NEW_POOL flags, spelled as xen/tmem.h spells them (so both may be
+ * included). */
+#define TMEM_POOL_PERSIST 1
+#define TMEM_POOL_SHARED 2
+#define TMEM_POOL_PRECOMPRESSED 4
 #define TMEM_POOL_PAGESIZE_SHIFT 4
-#define TMEM_POOL_PAGESIZE_MASK 0xfu
+#define TMEM_POOL_PAGESIZE_MASK 0xf
 #define TMEM_POOL_VERSION_SHIFT 24
-#define TMEM_POOL_VERSION_MASK 0xffu
-#define TMEM_POOL_RESERVED_BITS 0x00ffff00u
-#define TMEM_SPEC_VERSION 1u
+#define TMEM_POOL_VERSION_MASK 0xff
+#define TMEM_POOL_RESERVED_BITS 0x00ffff00
+#define TMEM_SPEC_VERSION 1
 
 struct tmem_oid {
     uint64_t oid[3];

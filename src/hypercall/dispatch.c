@@ -62,6 +62,8 @@ long mv_hypercall(const struct hc_caller *c, unsigned op, const uint64_t args[6]
         return do_sysctl(c, args[0]);
     case HC_DOMCTL:
         return do_domctl(c, args[0]);
+    case HC_TMEM_OP:
+        return do_tmem_op(c, args[0]);
     default:
         return -ENOSYS;
     }

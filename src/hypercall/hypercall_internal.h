@@ -8,6 +8,7 @@
  *   domctl.c       XEN_DOMCTL_* and the claim-set call
  *   sysctl.c       XEN_SYSCTL_*
  *   xen_version.c  XENVER_*
+ *   tmem_op.c      the guest's tmem_op
  */
 #ifndef MEMVISOR_HYPERCALL_INTERNAL_H
 #define MEMVISOR_HYPERCALL_INTERNAL_H
@@ -31,6 +32,7 @@ long do_memory_op(const struct hc_caller *c, uint64_t cmd, uint64_t arg);
 long do_domctl(const struct hc_caller *c, uint64_t arg);
 long do_sysctl(const struct hc_caller *c, uint64_t arg);
 long do_xen_version(const struct hc_caller *c, uint64_t cmd, uint64_t arg);
+long do_tmem_op(const struct hc_caller *c, uint64_t arg);
 
 /*
  * The target of an operation, with Xen's XSM_TARGET rule: the caller

@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <xen/xen.h>
+#include <xen/tmem.h>
+
 #include "../../src/tmem/zpool.h"
 #include "../support.h"
 
@@ -429,6 +432,79 @@ static void test_soft_claim_build(void)
     hv_destroy(hv);
 }
 
+/* The guest's tmem_op hypercall, from its own session. */
+static long tmem_op(struct hc_session *s, struct tmem_op *op, uint32_t cmd, int32_t pool,
+                    uint64_t oid0, uint32_t index, uint64_t cmfn)
+{
+    memset(op, 0, sizeof(*op));
+    op->cmd = cmd;
+    op->pool_id = pool;
+    if (cmd == TMEM_NEW_POOL) {
+        op->u.creat.flags = (uint32_t)cmfn;
+    } else {
+        op->u.gen.oid.oid[0] = oid0;
+        op->u.gen.index = index;
+        op->u.gen.cmfn = cmfn;
+    }
+    return hc_call(s, HC_TMEM_OP, (uint64_t)(uintptr_t)op, 0, 0, 0, 0);
+}
+
+static void test_hypercall(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *d = test_domain(hv, true, 100), *pv = test_domain(hv, false, 100);
+    uint8_t in[PAGE_SIZE], out[PAGE_SIZE];
+    struct hc_session *s, *ps;
+    struct tmem_op *op;
+    mfn_t mfn, pv_mfn;
+    int pool;
+
+    REQUIRE(hc_session_create(hv, d->domid, false, &s) == 0);
+    REQUIRE((op = hc_buffer_alloc(s, sizeof(*op))) != NULL);
+    for (uint64_t gfn = 0; gfn < 8; gfn++)
+        REQUIRE(physmap_populate(d, _gfn(gfn), 0, 0, &mfn) == 0);
+    make_page(in, 5, true);
+    CHECK_EQ(guest_write(d, 5 << PAGE_SHIFT, in, PAGE_SIZE), 0);
+
+    pool = (int)tmem_op(s, op, TMEM_NEW_POOL, 0, 0, 0, EPH);
+    CHECK_EQ(pool, 0);
+    CHECK_EQ(tmem_op(s, op, TMEM_PUT_PAGE, pool, 42, 7, 5), 1);
+    CHECK_EQ(tmem_op(s, op, TMEM_GET_PAGE, pool, 42, 7, 6), 1);
+    CHECK_EQ(guest_read(d, 6 << PAGE_SHIFT, out, PAGE_SIZE), 0);
+    CHECK(memcmp(in, out, PAGE_SIZE) == 0);
+    CHECK_EQ(tmem_op(s, op, TMEM_GET_PAGE, pool, 42, 7, 6), -EEMPTY);
+    CHECK_EQ(tmem_op(s, op, TMEM_PUT_PAGE, pool, 42, 7, 50), -EFAULT); /* a hole */
+    CHECK_EQ(tmem_op(s, op, TMEM_PUT_PAGE, 9, 42, 7, 5), -ENODEV);
+    CHECK_EQ(tmem_op(s, op, TMEM_FLUSH_PAGE, pool, 42, 7, 0), 1);
+    CHECK_EQ(tmem_op(s, op, TMEM_FLUSH_OBJECT, pool, 42, 0, 0), 1);
+    CHECK_EQ(tmem_op(s, op, TMEM_NEW_POOL, 0, 0, 0, 0), -EPERM); /* version 0 */
+    CHECK_EQ(tmem_op(s, op, TMEM_DESTROY_POOL, pool, 0, 0, 0), 1);
+    CHECK_EQ(tmem_op(s, op, 0, 0, 0, 0, 0), -EOPNOTSUPP);
+    CHECK_EQ(tmem_op(s, op, TMEM_AUTH, 0, 0, 0, 0), -EOPNOTSUPP);
+    CHECK_EQ(tmem_op(s, op, TMEM_RESTORE_NEW, 0, 0, 0, 0), -EOPNOTSUPP);
+    CHECK_EQ(tmem_op(s, op, 3, 0, 0, 0, 0), -ENOSYS); /* the obsolete NEW_PAGE */
+    CHECK_EQ(tmem_op(s, op, 9, 0, 0, 0, 0), -ENOSYS);
+    CHECK_EQ(hc_call(s, HC_TMEM_OP, 16, 0, 0, 0, 0), -EFAULT);
+
+    /* A PV guest names its own frames; another domain's is refused. */
+    REQUIRE(hc_session_create(hv, pv->domid, false, &ps) == 0);
+    REQUIRE((op = hc_buffer_alloc(ps, sizeof(*op))) != NULL);
+    REQUIRE(domain_alloc_pages(pv, 0, 0, &pv_mfn) == 0);
+    pool = (int)tmem_op(ps, op, TMEM_NEW_POOL, 0, 0, 0, PERS);
+    CHECK_EQ(pool, 0);
+    CHECK_EQ(tmem_op(ps, op, TMEM_PUT_PAGE, pool, 1, 1, mfn_x(pv_mfn)), 1);
+    CHECK_EQ(tmem_op(ps, op, TMEM_PUT_PAGE, pool, 1, 2, mfn_x(mfn)), -EFAULT);
+    CHECK_EQ(tmem_op(ps, op, TMEM_GET_PAGE, pool, 1, 1, mfn_x(mfn)), -EFAULT);
+    CHECK_HV(hv);
+    hc_session_destroy(ps);
+    hc_session_destroy(s);
+    domain_kill(pv);
+    domain_put(pv);
+    domain_kill(d);
+    domain_put(d);
+    hv_destroy(hv);
+}
+
 /* The fragment allocator alone: shapes, objects across frame boundaries,
  * frames back when a zspage empties. */
 static int src_get(void *arg, mfn_t *mfn)
@@ -512,4 +588,4 @@ HARNESS_MAIN("tmem", TEST_ENTRY(test_new_pool_rules), TEST_ENTRY(test_ephemeral_
              TEST_ENTRY(test_persistent), TEST_ENTRY(test_duplicate_puts), TEST_ENTRY(test_frozen),
              TEST_ENTRY(test_shared_pools), TEST_ENTRY(test_compression),
              TEST_ENTRY(test_eviction), TEST_ENTRY(test_eviction_weights), TEST_ENTRY(test_soft_claim_build),
-             TEST_ENTRY(test_zpool))
+             TEST_ENTRY(test_hypercall), TEST_ENTRY(test_zpool))
