@@ -71,7 +71,7 @@ void tmem_domain_release(struct tmem *t, struct domain *d);
 int tmem_new_pool(struct tmem *t, struct domain *d, uint32_t flags, uint64_t uuid_lo,
                   uint64_t uuid_hi) MV_MUST_CHECK;
 /* 1 once flushed (leaving a shared pool others still use), 0 for an
- * empty or out-of-range slot. */
+ * empty or out-of-range slot, -EBUSY while a live save runs. */
 int tmem_destroy_pool(struct tmem *t, struct domain *d, int32_t pool_id);
 /* 1; -TMEM_EFROZEN (a new handle while frozen), -ENOSPC (a duplicate put
  * failed: the old data is gone), -ENOMEM. */
@@ -92,9 +92,6 @@ int tmem_flush_object(struct tmem *t, struct domain *d, int32_t pool_id,
 /*
  * Control (spec §4.2), for the toolstack.
  */
-/* Freezes or thaws one client, or every one for DOMID_INVALID... (domid
- * 0xFFFF): 0, or -ENOENT for a domain without a client. */
-int tmem_set_frozen(struct tmem *t, domid_t domid, bool frozen);
 /* Per-client settings: weight (eviction share) and compression codec
  * (0 off, 1 LZ4, 2 zstd). */
 int tmem_set_weight(struct tmem *t, domid_t domid, uint32_t weight);
@@ -103,6 +100,82 @@ int tmem_set_compress(struct tmem *t, domid_t domid, unsigned codec);
  * UUID.  -ENOMEM: its 16 slots are full; -ESRCH: no such domain. */
 int tmem_set_auth(struct tmem *t, domid_t domid, uint64_t uuid_lo, uint64_t uuid_hi,
                   bool allow) MV_MUST_CHECK;
+
+/*
+ * The toolstack's control operations (spec §4.2, XEN_SYSCTL_tmem_op).
+ * domid TMEM_ALL_CLIENTS names every client where an operation allows it.
+ */
+#define TMEM_ALL_CLIENTS 0xFFFFu
+
+/* xen_tmem_client: flags as the sysctl's bitfield lays them out. */
+#define TMEM_INFO_FROZEN 1u
+#define TMEM_INFO_COMPRESS 2u
+#define TMEM_INFO_MIGRATING 4u
+struct tmem_client_info {
+    uint32_t version;  /* TMEM_SPEC_VERSION */
+    uint32_t maxpools; /* TMEM_MAX_POOLS */
+    uint32_t nr_pools;
+    uint32_t flags;
+    uint32_t weight;
+};
+
+/* xen_tmem_pool_info: flags persist (bit 0), shared (1), auth (2),
+ * pagebits (4-11), version (24-31), as NEW_POOL's. */
+#define TMEM_INFO_POOL_AUTH 4u
+struct tmem_pool_info {
+    uint32_t flags;
+    uint32_t id;
+    uint64_t n_pages;
+    uint64_t uuid[2];
+};
+
+/* A page's handle in save streams (xc_tmem's tmem_handle). */
+struct tmem_handle {
+    uint32_t pool_id;
+    uint32_t index;
+    struct tmem_oid oid;
+};
+
+/* FREEZE/THAW for one client or all: 0, -ENOENT (no such client). */
+int tmem_set_frozen(struct tmem *t, domid_t domid, bool frozen);
+/* Evicts until kb KiB have gone back to the heap or nothing more can be
+ * evicted (FLUSH, all clients only); the KiB freed. */
+uint64_t tmem_flush_kb(struct tmem *t, uint64_t kb);
+/* Destroys every pool of one client or all (DESTROY: Xen's thawed
+ * instead).  0, -ENOENT. */
+int tmem_destroy_client_pools(struct tmem *t, domid_t domid);
+/* GET_CLIENT_INFO: a client that does not exist reads as an empty one. */
+void tmem_get_client_info(struct tmem *t, domid_t domid, struct tmem_client_info *out);
+/* SET_CLIENT_INFO: weight and compression.  -EOPNOTSUPP (version),
+ * -ERANGE (maxpools > 16), -ENOENT. */
+int tmem_set_client_info(struct tmem *t, domid_t domid, const struct tmem_client_info *in);
+/* GET_POOLS: up to max pools of domid's; the count. */
+int tmem_get_pools(struct tmem *t, domid_t domid, struct tmem_pool_info *out, unsigned max);
+/* SET_POOLS (restore): makes the client if need be, then each pool at its
+ * id; n_pages must be 0.  The number made, or -errno for the first. */
+int tmem_set_pools(struct tmem *t, domid_t domid, const struct tmem_pool_info *in, unsigned n);
+/* QUERY_FREEABLE_MB. */
+uint64_t tmem_freeable_mb(struct tmem *t);
+/* LIST: statistics as text (spec §5's keys) into buf; the length. */
+size_t tmem_list(struct tmem *t, domid_t domid, bool long_format, char *buf, size_t len);
+
+/*
+ * Saving and restoring persistent pools (xc_tmem's stream, spec §4.3).
+ * SAVE_BEGIN freezes the client (live: also logs every persistent page
+ * flushed from then on, and fails duplicate puts, flushing them);
+ * SAVE_GET_NEXT_PAGE gives the pages of a persistent pool one by one, as
+ * they are at that moment (a cursor that survives flushes meanwhile);
+ * SAVE_GET_NEXT_INV gives the log; SAVE_END restores the frozen state.
+ */
+int tmem_save_begin(struct tmem *t, domid_t domid, bool live) MV_MUST_CHECK;
+/* 1 with *h and page filled, 0 at the end; -EINVAL (not a persistent
+ * pool), -ENOENT (no save begun). */
+int tmem_save_next_page(struct tmem *t, domid_t domid, int32_t pool_id, struct tmem_handle *h,
+                        void *page);
+int tmem_save_next_inv(struct tmem *t, domid_t domid, struct tmem_handle *h);
+int tmem_save_end(struct tmem *t, domid_t domid);
+/* RESTORE_BEGIN: makes the client; -EEXIST. */
+int tmem_restore_begin(struct tmem *t, domid_t domid) MV_MUST_CHECK;
 
 /* Evicts ephemeral pages until `frames` frames have gone back to the heap
  * or nothing more can be evicted; returns the frames given back. */

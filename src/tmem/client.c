@@ -118,7 +118,7 @@ struct tmem_client *tmem_client_of(struct domain *d)
     return atomic_load_explicit(&d->tmem, memory_order_acquire);
 }
 
-static struct tmem_client *client_get(struct tmem *t, struct domain *d, bool create)
+struct tmem_client *tmem_client_get(struct tmem *t, struct domain *d, bool create)
 {
     struct tmem_client *c = tmem_client_of(d), *other;
 
@@ -130,6 +130,7 @@ static struct tmem_client *client_get(struct tmem *t, struct domain *d, bool cre
     c->t = t;
     c->d = d;
     lock_init(&c->lock, LOCK_RANK_TMEM_CLIENT, "tmem client");
+    lock_init(&c->log_lock, LOCK_RANK_LEAF, "tmem invalidation log");
     atomic_init(&c->codec, TMEM_CODEC_LZ4);
     lock_acquire(&t->lock);
     other = tmem_client_of(d);
@@ -142,6 +143,7 @@ static struct tmem_client *client_get(struct tmem *t, struct domain *d, bool cre
     }
     lock_release(&t->lock);
     if (other) {
+        lock_fini(&c->log_lock);
         lock_fini(&c->lock);
         free(c);
         return other;
@@ -199,7 +201,7 @@ void tmem_pool_put(struct tmem_pool *p)
 
 struct tmem_pool *tmem_pool_get(struct tmem *t, struct domain *d, int32_t pool_id, int *rc)
 {
-    struct tmem_client *c = client_get(t, d, false);
+    struct tmem_client *c = tmem_client_get(t, d, false);
     struct tmem_pool *p = NULL;
 
     *rc = -ENODEV;
@@ -230,40 +232,18 @@ static int free_slot(struct tmem_client *c)
     return -1;
 }
 
-int tmem_new_pool(struct tmem *t, struct domain *d, uint32_t flags, uint64_t uuid_lo,
-                  uint64_t uuid_hi)
+int tmem_pool_create_at(struct tmem *t, struct tmem_client *c, int slot, uint32_t flags,
+                        uint64_t uuid_lo, uint64_t uuid_hi)
 {
-    struct tmem_client *c;
-    struct tmem_pool *p = NULL;
-    int slot, rc = -EPERM;
+    struct tmem_pool *p;
+    int free_shared = -1;
 
-    if (domain_is_dying(d))
-        return -ENODEV;
-    if (((flags >> TMEM_POOL_VERSION_SHIFT) & TMEM_POOL_VERSION_MASK) != TMEM_SPEC_VERSION ||
-        (flags & (TMEM_POOL_SHARED | TMEM_POOL_PERSIST)) == (TMEM_POOL_SHARED | TMEM_POOL_PERSIST) ||
-        ((flags >> TMEM_POOL_PAGESIZE_SHIFT) & TMEM_POOL_PAGESIZE_MASK) != PAGE_SHIFT - 12 ||
-        (flags & TMEM_POOL_PRECOMPRESSED) || (flags & TMEM_POOL_RESERVED_BITS))
-        return -EPERM;
-    c = client_get(t, d, true);
-    if (!c)
-        return -ENOMEM;
-    lock_acquire(&t->lock);
-    lock_acquire(&c->lock);
-    slot = free_slot(c);
-    if (c->dead) {
-        rc = -ENODEV;
-        goto out;
-    }
-    if (slot < 0)
-        goto out;
     /* The all-ones UUID, or one the toolstack has not authorised for
      * this domain: a private pool, silently (spec §1.5). */
     if ((flags & TMEM_POOL_SHARED) &&
         ((uuid_lo == UINT64_MAX && uuid_hi == UINT64_MAX) || !authorised(c, uuid_lo, uuid_hi)))
         flags &= ~TMEM_POOL_SHARED;
     if (flags & TMEM_POOL_SHARED) {
-        int free_shared = -1;
-
         for (int i = 0; i < TMEM_MAX_SHARED_POOLS; i++) {
             struct tmem_pool *s = t->shared[i];
 
@@ -276,38 +256,82 @@ int tmem_new_pool(struct tmem *t, struct domain *d, uint32_t flags, uint64_t uui
                 continue;
             /* Join it, or find that this client holds it already. */
             for (int j = 0; j < TMEM_MAX_POOLS; j++)
-                if (c->pools[j] == s) {
-                    rc = j;
-                    goto out;
-                }
+                if (c->pools[j] == s)
+                    return j;
             atomic_fetch_add(&s->refs, 1);
             atomic_fetch_add(&s->sharers, 1);
             c->pools[slot] = s;
-            rc = slot;
-            goto out;
+            return slot;
         }
         if (free_shared < 0)
-            goto out;
-        p = pool_new(t, c, flags, uuid_lo, uuid_hi);
-        if (!p) {
-            rc = -ENOMEM;
-            goto out;
-        }
+            return -EPERM;
+    }
+    p = pool_new(t, c, flags, uuid_lo, uuid_hi);
+    if (!p)
+        return -ENOMEM;
+    if (p->shared) {
         /* The host's table holds no reference: the sharers' do. */
         t->shared[free_shared] = p;
     } else {
-        p = pool_new(t, c, flags, uuid_lo, uuid_hi);
-        if (!p) {
-            rc = -ENOMEM;
-            goto out;
-        }
+        p->client = c;
+        p->id = slot;
     }
     c->pools[slot] = p;
-    rc = slot;
-out:
+    return slot;
+}
+
+int tmem_new_pool(struct tmem *t, struct domain *d, uint32_t flags, uint64_t uuid_lo,
+                  uint64_t uuid_hi)
+{
+    struct tmem_client *c;
+    int slot, rc = -EPERM;
+
+    if (domain_is_dying(d))
+        return -ENODEV;
+    if (((flags >> TMEM_POOL_VERSION_SHIFT) & TMEM_POOL_VERSION_MASK) != TMEM_SPEC_VERSION ||
+        (flags & (TMEM_POOL_SHARED | TMEM_POOL_PERSIST)) == (TMEM_POOL_SHARED | TMEM_POOL_PERSIST) ||
+        ((flags >> TMEM_POOL_PAGESIZE_SHIFT) & TMEM_POOL_PAGESIZE_MASK) != PAGE_SHIFT - 12 ||
+        (flags & TMEM_POOL_PRECOMPRESSED) || (flags & TMEM_POOL_RESERVED_BITS))
+        return -EPERM;
+    c = tmem_client_get(t, d, true);
+    if (!c)
+        return -ENOMEM;
+    lock_acquire(&t->lock);
+    lock_acquire(&c->lock);
+    slot = free_slot(c);
+    if (c->dead)
+        rc = -ENODEV;
+    else if (slot >= 0)
+        rc = tmem_pool_create_at(t, c, slot, flags, uuid_lo, uuid_hi);
     lock_release(&c->lock);
     lock_release(&t->lock);
     return rc;
+}
+
+void tmem_log_invalidation(struct tmem_client *c, int32_t pool_id, const struct tmem_oid *oid,
+                           uint32_t index)
+{
+    lock_acquire(&c->log_lock);
+    if (c->inv_lost) {
+        lock_release(&c->log_lock);
+        return;
+    }
+    if (c->nr_inv == c->cap_inv) {
+        size_t cap = c->cap_inv ? 2 * c->cap_inv : 64;
+        struct tmem_handle *inv = realloc(c->inv, cap * sizeof(*inv));
+
+        /* The log cannot grow: the stream must fail rather than miss a
+         * flush (SAVE_GET_NEXT_INV says -ENOMEM). */
+        if (!inv) {
+            c->inv_lost = true;
+            lock_release(&c->log_lock);
+            return;
+        }
+        c->inv = inv;
+        c->cap_inv = cap;
+    }
+    c->inv[c->nr_inv++] = (struct tmem_handle){ (uint32_t)pool_id, index, *oid };
+    lock_release(&c->log_lock);
 }
 
 /* Drops client c's hold on pool_id (both locks held): the pool goes once
@@ -330,7 +354,7 @@ static struct tmem_pool *leave_pool(struct tmem *t, struct tmem_client *c, int32
 
 int tmem_destroy_pool(struct tmem *t, struct domain *d, int32_t pool_id)
 {
-    struct tmem_client *c = client_get(t, d, false);
+    struct tmem_client *c = tmem_client_get(t, d, false);
     struct tmem_pool *p = NULL;
     bool found = false;
 
@@ -338,6 +362,12 @@ int tmem_destroy_pool(struct tmem *t, struct domain *d, int32_t pool_id)
         return 0;
     lock_acquire(&t->lock);
     lock_acquire(&c->lock);
+    if (!c->dead && c->pools[pool_id] && atomic_load(&c->migrating)) {
+        /* Its pages are being sent (Xen refused too, leaking the pool). */
+        lock_release(&c->lock);
+        lock_release(&t->lock);
+        return -EBUSY;
+    }
     if (!c->dead && c->pools[pool_id]) {
         found = true;
         p = leave_pool(t, c, pool_id);
@@ -353,7 +383,7 @@ int tmem_destroy_pool(struct tmem *t, struct domain *d, int32_t pool_id)
 
 void tmem_domain_teardown(struct tmem *t, struct domain *d)
 {
-    struct tmem_client *c = client_get(t, d, false);
+    struct tmem_client *c = tmem_client_get(t, d, false);
     struct tmem_pool *gone[TMEM_MAX_POOLS];
     unsigned n = 0;
 
@@ -390,6 +420,10 @@ void tmem_domain_release(struct tmem *t, struct domain *d)
         c->next->prev = c->prev;
     atomic_store(&d->tmem, NULL);
     lock_release(&t->lock);
+    for (unsigned i = 0; i < TMEM_MAX_POOLS; i++)
+        free(c->save[i].h);
+    free(c->inv);
+    lock_fini(&c->log_lock);
     lock_fini(&c->lock);
     free(c);
 }
@@ -455,7 +489,7 @@ int tmem_set_auth(struct tmem *t, domid_t domid, uint64_t uuid_lo, uint64_t uuid
 
     if (!d)
         return -ESRCH;
-    c = client_get(t, d, true);
+    c = tmem_client_get(t, d, true);
     if (!c) {
         domain_put(d);
         return -ENOMEM;

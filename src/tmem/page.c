@@ -206,6 +206,9 @@ static void page_remove(struct tmem_pool *p, struct tmem_bucket *b, struct tmem_
 {
     struct tmem_object *o = pg->obj;
 
+    /* A live save sends this flush after the pages (spec §4.3). */
+    if (p->persistent && atomic_load(&p->client->migrating))
+        tmem_log_invalidation(p->client, p->id, &o->oid, pg->index);
     table_remove(o, pg);
     if (free_bytes)
         zpool_free(p->zp, pg->h, pg->len);
@@ -243,6 +246,11 @@ static int put_once(struct tmem_pool *p, bool frozen, const struct tmem_oid *oid
     if (old) {
         page_remove(p, b, old, true);
         *dup = true;
+        /* While migrating every duplicate fails (the flush is logged). */
+        if (p->client && atomic_load(&p->client->migrating)) {
+            rc = -ENOSPC;
+            goto out;
+        }
         o = object_find(b, oid, h);
     }
     if (!o && !(o = object_new(p, b, oid, h)))
@@ -305,7 +313,7 @@ int tmem_put(struct tmem *t, struct domain *d, int32_t pool_id, const struct tme
     }
     if (rc == 1)
         atomic_fetch_add(dup ? &p->n.dup_replaced : &p->n.good_puts, 1);
-    else if (rc == -ENOMEM)
+    else if (rc == -ENOMEM || rc == -ENOSPC)
         atomic_fetch_add(dup ? &p->n.dup_flushed : &p->n.no_mem_puts, 1);
     if (rc == -ENOMEM && dup)
         rc = -ENOSPC;
@@ -313,10 +321,22 @@ int tmem_put(struct tmem *t, struct domain *d, int32_t pool_id, const struct tme
     return rc;
 }
 
+/* The page's bytes into `page` (bucket lock held): 1, or -EIO. */
+static int copy_out(struct tmem_pool *p, struct tmem_page *pg, void *page)
+{
+    uint8_t scratch[PAGE_SIZE];
+    const void *bytes = zpool_map(p->zp, pg->h, pg->len, scratch);
+
+    if (pg->codec == TMEM_CODEC_RAW) {
+        memcpy(page, bytes, PAGE_SIZE);
+        return 1;
+    }
+    return tmem_decompress(pg->codec, bytes, pg->len, page) ? -EIO : 1;
+}
+
 int tmem_get(struct tmem *t, struct domain *d, int32_t pool_id, const struct tmem_oid *oid,
              uint32_t index, void *page)
 {
-    uint8_t scratch[PAGE_SIZE];
     struct tmem_pool *p;
     struct tmem_bucket *b;
     struct tmem_object *o;
@@ -336,17 +356,7 @@ int tmem_get(struct tmem *t, struct domain *d, int32_t pool_id, const struct tme
     lock_acquire(&b->lock);
     o = object_find(b, oid, h);
     pg = o ? page_find(o, index) : NULL;
-    rc = 0;
-    if (pg) {
-        const void *bytes = zpool_map(p->zp, pg->h, pg->len, scratch);
-
-        if (pg->codec == TMEM_CODEC_RAW) {
-            memcpy(page, bytes, PAGE_SIZE);
-            rc = 1;
-        } else {
-            rc = tmem_decompress(pg->codec, bytes, pg->len, page) ? -EIO : 1;
-        }
-    }
+    rc = pg ? copy_out(p, pg, page) : 0;
     if (rc == 1) {
         atomic_fetch_add(&p->n.found_gets, 1);
         /* Exclusive get, once the copy is done (spec §1.3's quirk). */
@@ -442,6 +452,60 @@ void tmem_pool_flush_all(struct tmem_pool *p)
                 object_flush(p, b, b->chains[c]);
         lock_release(&b->lock);
     }
+}
+
+int tmem_pool_handles(struct tmem_pool *p, int32_t id, struct tmem_handle **out, size_t *n)
+{
+    size_t cap = atomic_load(&p->pages) + 64, got = 0;
+    struct tmem_handle *h = malloc(cap * sizeof(*h));
+
+    if (!h)
+        return -ENOMEM;
+    for (unsigned i = 0; i < TMEM_BUCKETS; i++) {
+        struct tmem_bucket *b = &p->bucket[i];
+
+        lock_acquire(&b->lock);
+        for (uint32_t ch = 0; ch < b->cap; ch++)
+            for (struct tmem_object *o = b->chains[ch]; o; o = o->next)
+                for (uint32_t s = 0; s < o->cap; s++) {
+                    struct tmem_handle *more;
+
+                    if (!o->table[s])
+                        continue;
+                    if (got == cap) {
+                        more = realloc(h, 2 * cap * sizeof(*h));
+                        if (!more) {
+                            lock_release(&b->lock);
+                            free(h);
+                            return -ENOMEM;
+                        }
+                        h = more;
+                        cap *= 2;
+                    }
+                    h[got++] = (struct tmem_handle){ (uint32_t)id, o->table[s]->index, o->oid };
+                }
+        lock_release(&b->lock);
+    }
+    *out = h;
+    *n = got;
+    return 0;
+}
+
+int tmem_pool_read(struct tmem_pool *p, const struct tmem_oid *oid, uint32_t index, void *page)
+{
+    uint64_t h = oid_hash(oid);
+    struct tmem_bucket *b = bucket_of(p, h);
+    struct tmem_object *o;
+    struct tmem_page *pg;
+    int rc = 0;
+
+    lock_acquire(&b->lock);
+    o = object_find(b, oid, h);
+    pg = o ? page_find(o, index) : NULL;
+    if (pg)
+        rc = copy_out(p, pg, page);
+    lock_release(&b->lock);
+    return rc;
 }
 
 /*

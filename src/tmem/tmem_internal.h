@@ -70,6 +70,8 @@ struct tmem_pool_counters {
 
 struct tmem_pool {
     struct tmem *t;
+    struct tmem_client *client; /* private pools: the one client */
+    int32_t id;                 /* private pools: its slot there */
     uint32_t flags;
     bool persistent, shared;
     uint64_t uuid[2];
@@ -94,6 +96,20 @@ struct tmem_client {
     _Atomic bool frozen;
     _Atomic unsigned codec;
     _Atomic uint32_t weight;
+    /* Saving (client lock): a snapshot of each persistent pool's
+     * handles, and where the stream has got to. */
+    bool saving, was_frozen;
+    struct tmem_save {
+        struct tmem_handle *h;
+        size_t n, next;
+    } save[TMEM_MAX_POOLS];
+    /* Live saving: persistent pages flushed since it began (log lock,
+     * rank LEAF: flushes log under a bucket lock). */
+    _Atomic bool migrating;
+    struct mv_lock log_lock;
+    struct tmem_handle *inv;
+    size_t nr_inv, cap_inv, next_inv;
+    bool inv_lost;             /* the log could not grow */
 };
 
 struct tmem {
@@ -112,10 +128,20 @@ struct tmem {
 
 /* client.c */
 struct tmem_client *tmem_client_of(struct domain *d);
+struct tmem_client *tmem_client_get(struct tmem *t, struct domain *d, bool create);
+/* Both locks held: a pool at slot (free) of c.  The id, or -errno. */
+int tmem_pool_create_at(struct tmem *t, struct tmem_client *c, int slot, uint32_t flags,
+                        uint64_t uuid_lo, uint64_t uuid_hi);
+void tmem_log_invalidation(struct tmem_client *c, int32_t pool_id, const struct tmem_oid *oid,
+                           uint32_t index);
 struct tmem_pool *tmem_pool_get(struct tmem *t, struct domain *d, int32_t pool_id, int *rc);
 void tmem_pool_put(struct tmem_pool *p);
 
 /* page.c */
+/* The handles of a pool's pages, into a new array (*n of them). */
+int tmem_pool_handles(struct tmem_pool *p, int32_t id, struct tmem_handle **out, size_t *n);
+/* 1 with the page's bytes copied out, 0 if it is not there. */
+int tmem_pool_read(struct tmem_pool *p, const struct tmem_oid *oid, uint32_t index, void *page);
 void tmem_pool_flush_all(struct tmem_pool *p);
 size_t tmem_evict_one(void *arg, void *owner, struct zhandle h);
 unsigned tmem_pool_check(struct tmem_pool *p, struct mv_checker *c, uint64_t *bytes);

@@ -39,6 +39,12 @@ static void make_page(uint8_t *page, uint64_t seed, bool compressible)
 
 static struct tmem *T(struct hv *hv) { return hv->tmem; }
 
+static void destroy(struct domain *d)
+{
+    (void)domain_kill(d);
+    domain_put(d);
+}
+
 static void test_new_pool_rules(void)
 {
     struct hv *hv = test_hv(MiB(64), 1, false);
@@ -61,8 +67,7 @@ static void test_new_pool_rules(void)
     CHECK_EQ(tmem_destroy_pool(T(hv), d, 16), 0);
     CHECK_EQ(tmem_new_pool(T(hv), d, EPH, 0, 0), 5);
     CHECK_HV(hv);
-    domain_kill(d);
-    domain_put(d);
+    destroy(d);
     hv_destroy(hv);
 }
 
@@ -91,8 +96,7 @@ static void test_ephemeral_exclusive_get(void)
     CHECK_EQ(tmem_get(T(hv), d, -1, &OID1, 0, out), -ENODEV);
     CHECK_EQ(tmem_flush_page(T(hv), d, 16, &OID1, 0), -ENODEV);
     CHECK_HV(hv);
-    domain_kill(d);
-    domain_put(d);
+    destroy(d);
     hv_destroy(hv);
 }
 
@@ -132,8 +136,7 @@ static void test_persistent(void)
     domain_get_info(d, &info);
     CHECK_EQ(info.tot_pages, 0);
     CHECK_HV(hv);
-    domain_kill(d);
-    domain_put(d);
+    destroy(d);
     CHECK_EQ(test_free_pages(hv), free0);
     hv_destroy(hv);
 }
@@ -167,8 +170,7 @@ static void test_duplicate_puts(void)
     tmem_get_stats(T(hv), d->domid, &st);
     CHECK_EQ(st.dup_puts_replaced, 2);
     CHECK_EQ(st.dup_puts_flushed, 2);
-    domain_kill(d);
-    domain_put(d);
+    destroy(d);
     hv_destroy(hv);
 }
 
@@ -192,8 +194,7 @@ static void test_frozen(void)
     CHECK_EQ(tmem_set_frozen(T(hv), 0xFFFF, false), 0);
     CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, 2, in), 1);
     CHECK_HV(hv);
-    domain_kill(d);
-    domain_put(d);
+    destroy(d);
     hv_destroy(hv);
 }
 
@@ -252,8 +253,7 @@ static void test_shared_pools(void)
     domain_kill(b); /* the last sharer: the pool goes */
     domain_put(b);
     CHECK_HV(hv);
-    domain_kill(a);
-    domain_put(a);
+    destroy(a);
     hv_destroy(hv);
 }
 
@@ -284,8 +284,7 @@ static void test_compression(void)
     CHECK_EQ(st.compressed_pages, 2 * 48);
     CHECK_EQ(st.raw_pages, 64 + 2 * 16);
     CHECK_HV(hv);
-    domain_kill(d);
-    domain_put(d);
+    destroy(d);
     hv_destroy(hv);
 }
 
@@ -331,8 +330,7 @@ static void test_eviction(void)
     CHECK_EQ(tmem_evict_frames(T(hv), 100), 100);
     CHECK(test_free_pages(hv) >= 100);
     CHECK_HV(hv);
-    domain_kill(d);
-    domain_put(d);
+    destroy(d);
     CHECK_EQ(test_free_pages(hv), free0);
     hv_destroy(hv);
 }
@@ -367,10 +365,8 @@ static void test_eviction_weights(void)
     tmem_get_stats(T(hv), b->domid, &sb);
     CHECK_EQ(sb.evicted_pages, 0);
     CHECK_HV(hv);
-    domain_kill(a);
-    domain_put(a);
-    domain_kill(b);
-    domain_put(b);
+    destroy(a);
+    destroy(b);
     hv_destroy(hv);
 }
 
@@ -424,11 +420,144 @@ static void test_soft_claim_build(void)
     CHECK_EQ(tmem_evict_frames(T(hv), UINT64_MAX), freeable);
     CHECK_EQ(heap_freeable(hv->heap), 0);
     CHECK_HV(hv);
-    domain_kill(a);
-    domain_put(a);
-    domain_kill(b);
-    domain_put(b);
+    destroy(a);
+    destroy(b);
     CHECK_EQ(test_free_pages(hv), all);
+    hv_destroy(hv);
+}
+
+/* The toolstack's controls: client info, pools, freeable, flush, list. */
+static void test_control(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *d = test_domain(hv, true, 1000);
+    struct tmem_client_info ci;
+    struct tmem_pool_info pi[TMEM_MAX_POOLS];
+    uint8_t in[PAGE_SIZE];
+    char text[4096];
+    size_t n;
+
+    tmem_get_client_info(T(hv), d->domid, &ci);
+    CHECK(ci.version == 1 && ci.maxpools == 16 && ci.nr_pools == 0 && ci.flags == 0);
+    CHECK_EQ(tmem_new_pool(T(hv), d, EPH, 0, 0), 0);
+    CHECK_EQ(tmem_new_pool(T(hv), d, PERS, 0, 0), 1);
+    for (uint32_t i = 0; i < 300; i++) {
+        make_page(in, i, false);
+        CHECK_EQ(tmem_put(T(hv), d, 0, &OID1, i, in), 1);
+        CHECK_EQ(tmem_put(T(hv), d, 1, &OID2, i, in), 1);
+    }
+    tmem_get_client_info(T(hv), d->domid, &ci);
+    CHECK_EQ(ci.nr_pools, 2);
+    CHECK_EQ(ci.flags, TMEM_INFO_COMPRESS);
+    ci.weight = 7;
+    ci.flags = 0;
+    CHECK_EQ(tmem_set_client_info(T(hv), d->domid, &ci), 0);
+    tmem_get_client_info(T(hv), d->domid, &ci);
+    CHECK(ci.weight == 7 && ci.flags == 0);
+    ci.version = 2;
+    CHECK_EQ(tmem_set_client_info(T(hv), d->domid, &ci), -EOPNOTSUPP);
+    ci.version = 1;
+    ci.maxpools = 17;
+    CHECK_EQ(tmem_set_client_info(T(hv), d->domid, &ci), -ERANGE);
+    ci.maxpools = 16;
+    CHECK_EQ(tmem_set_client_info(T(hv), 4000, &ci), -ENOENT);
+    CHECK_EQ(tmem_get_pools(T(hv), d->domid, pi, TMEM_MAX_POOLS), 2);
+    CHECK(pi[0].id == 0 && pi[0].flags == EPH && pi[0].n_pages == 0);
+    CHECK(pi[1].id == 1 && pi[1].flags == PERS && pi[1].n_pages == 300);
+    CHECK_EQ(tmem_get_pools(T(hv), d->domid, pi, 1), 1);
+    CHECK_EQ(tmem_freeable_mb(T(hv)), heap_freeable(hv->heap) >> 8);
+    CHECK_EQ(heap_freeable(hv->heap), 300); /* raw pages: a frame each */
+    CHECK_EQ(tmem_flush_kb(T(hv), 400), 400);
+    CHECK_EQ(heap_freeable(hv->heap), 200);
+    n = tmem_list(T(hv), TMEM_ALL_CLIENTS, true, text, sizeof(text));
+    CHECK_EQ(n, strlen(text));
+    CHECK(strncmp(text, "G=", 2) == 0);
+    CHECK(strstr(text, "C=CI:1,ww:7") != NULL);
+    CHECK(strstr(text, "P=CI:1,PI:1,PT:PP") != NULL);
+    CHECK(strstr(text, "Pc:300") != NULL);
+    CHECK_EQ(tmem_list(T(hv), d->domid, false, text, 8), 7); /* cut short, terminated */
+    CHECK_EQ(tmem_destroy_client_pools(T(hv), d->domid), 0);
+    tmem_get_client_info(T(hv), d->domid, &ci);
+    CHECK_EQ(ci.nr_pools, 0);
+    CHECK_EQ(tmem_destroy_client_pools(T(hv), 4000), -ENOENT);
+    CHECK_HV(hv);
+    destroy(d);
+    hv_destroy(hv);
+}
+
+/* A live save of persistent pools while the guest flushes and puts, and a
+ * restore into another domain: it ends up with exactly what is left. */
+static void test_save_restore(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *a = test_domain(hv, true, 1000), *b = test_domain(hv, true, 1000);
+    static struct { struct tmem_handle h; uint8_t page[PAGE_SIZE]; } stream[40];
+    struct tmem_handle inv[4], h;
+    struct tmem_pool_info pi[TMEM_MAX_POOLS];
+    struct tmem_client_info ci;
+    uint8_t in[PAGE_SIZE], out[PAGE_SIZE];
+    int n = 0, nr_inv = 0, pools, rc;
+
+    CHECK_EQ(tmem_save_begin(T(hv), a->domid, true), -ENOENT); /* no client */
+    CHECK_EQ(tmem_new_pool(T(hv), a, EPH, 0, 0), 0);
+    CHECK_EQ(tmem_new_pool(T(hv), a, PERS, 0, 0), 1);
+    for (uint32_t i = 0; i < 20; i++) {
+        make_page(in, i, i % 3 == 0);
+        CHECK_EQ(tmem_put(T(hv), a, 1, &OID1, i, in), 1);
+    }
+    CHECK_EQ(tmem_save_begin(T(hv), a->domid, true), 0);
+    CHECK_EQ(tmem_save_begin(T(hv), a->domid, true), -EBUSY);
+    tmem_get_client_info(T(hv), a->domid, &ci);
+    CHECK_EQ(ci.flags & (TMEM_INFO_FROZEN | TMEM_INFO_MIGRATING),
+             TMEM_INFO_FROZEN | TMEM_INFO_MIGRATING);
+    /* The guest goes on meanwhile. */
+    CHECK_EQ(tmem_flush_page(T(hv), a, 1, &OID1, 3), -TMEM_EFROZEN);
+    CHECK_EQ(tmem_put(T(hv), a, 1, &OID1, 5, in), -ENOSPC); /* a duplicate fails */
+    CHECK_EQ(tmem_put(T(hv), a, 1, &OID1, 99, in), -TMEM_EFROZEN);
+    CHECK_EQ(tmem_destroy_pool(T(hv), a, 1), -EBUSY);
+    /* The stream. */
+    pools = tmem_get_pools(T(hv), a->domid, pi, TMEM_MAX_POOLS);
+    CHECK_EQ(pools, 2);
+    CHECK_EQ(tmem_save_next_page(T(hv), a->domid, 0, &h, out), -EINVAL); /* ephemeral */
+    while ((rc = tmem_save_next_page(T(hv), a->domid, 1, &stream[n].h, stream[n].page)) == 1)
+        n++;
+    CHECK_EQ(rc, 0);
+    CHECK_EQ(n, 18);
+    while (tmem_save_next_inv(T(hv), a->domid, &inv[nr_inv]) == 1)
+        nr_inv++;
+    CHECK_EQ(nr_inv, 2);
+    CHECK(inv[0].index == 3 && inv[1].index == 5 && inv[0].pool_id == 1);
+    CHECK_EQ(tmem_save_end(T(hv), a->domid), 0);
+    tmem_get_client_info(T(hv), a->domid, &ci);
+    CHECK_EQ(ci.flags & (TMEM_INFO_FROZEN | TMEM_INFO_MIGRATING), 0);
+    CHECK_HV(hv);
+
+    /* The restore, as xc_tmem did it. */
+    CHECK_EQ(tmem_restore_begin(T(hv), b->domid), 0);
+    CHECK_EQ(tmem_restore_begin(T(hv), b->domid), -EEXIST);
+    CHECK_EQ(tmem_restore_begin(T(hv), 4000), -ESRCH);
+    pi[1].n_pages = 5;
+    CHECK_EQ(tmem_set_pools(T(hv), b->domid, &pi[1], 1), -EINVAL);
+    pi[0].n_pages = pi[1].n_pages = 0;
+    CHECK_EQ(tmem_set_pools(T(hv), b->domid, pi, 2), 2);
+    for (int i = 0; i < n; i++)
+        CHECK_EQ(tmem_put(T(hv), b, (int32_t)stream[i].h.pool_id, &stream[i].h.oid,
+                          stream[i].h.index, stream[i].page), 1);
+    for (int i = 0; i < nr_inv; i++)
+        CHECK_EQ(tmem_flush_page(T(hv), b, (int32_t)inv[i].pool_id, &inv[i].oid, inv[i].index), 1);
+    for (uint32_t i = 0; i < 20; i++) {
+        rc = tmem_get(T(hv), b, 1, &OID1, i, out);
+        if (i == 3 || i == 5) {
+            CHECK_EQ(rc, 0);
+            continue;
+        }
+        CHECK_EQ(rc, 1);
+        make_page(in, i, i % 3 == 0);
+        CHECK(memcmp(in, out, PAGE_SIZE) == 0);
+    }
+    CHECK_HV(hv);
+    destroy(a);
+    destroy(b);
     hv_destroy(hv);
 }
 
@@ -498,10 +627,8 @@ static void test_hypercall(void)
     CHECK_HV(hv);
     hc_session_destroy(ps);
     hc_session_destroy(s);
-    domain_kill(pv);
-    domain_put(pv);
-    domain_kill(d);
-    domain_put(d);
+    destroy(pv);
+    destroy(d);
     hv_destroy(hv);
 }
 
@@ -588,4 +715,5 @@ HARNESS_MAIN("tmem", TEST_ENTRY(test_new_pool_rules), TEST_ENTRY(test_ephemeral_
              TEST_ENTRY(test_persistent), TEST_ENTRY(test_duplicate_puts), TEST_ENTRY(test_frozen),
              TEST_ENTRY(test_shared_pools), TEST_ENTRY(test_compression),
              TEST_ENTRY(test_eviction), TEST_ENTRY(test_eviction_weights), TEST_ENTRY(test_soft_claim_build),
+             TEST_ENTRY(test_control), TEST_ENTRY(test_save_restore),
              TEST_ENTRY(test_hypercall), TEST_ENTRY(test_zpool))
