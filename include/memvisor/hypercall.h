@@ -83,6 +83,47 @@ struct mv_domctl_claim_memory {
 };
 
 /*
+ * XEN_SYSCTL_tmem_op (24): tmem's control, as Xen 4.12 defined it before
+ * tmem was removed (Xen 4.17's headers keep only the number, commented
+ * out).  sysctl.u holds struct mv_sysctl_tmem_op.  buf is a guest handle:
+ * struct tmem_client_info (GET/SET_CLIENT_INFO), struct tmem_pool_info[]
+ * (GET/SET_POOLS, SET_AUTH: len bytes), text (LIST), a struct
+ * tmem_handle then a page (SAVE_GET_NEXT_PAGE), a handle
+ * (SAVE_GET_NEXT_INV), a page (RESTORE_PUT_PAGE).  See memvisor/tmem.h.
+ */
+#define MV_SYSCTL_tmem_op 24
+#define MV_TMEM_OP_THAW 0
+#define MV_TMEM_OP_FREEZE 1
+#define MV_TMEM_OP_FLUSH 2
+#define MV_TMEM_OP_DESTROY 3
+#define MV_TMEM_OP_LIST 4
+#define MV_TMEM_OP_GET_CLIENT_INFO 5
+#define MV_TMEM_OP_SET_CLIENT_INFO 6
+#define MV_TMEM_OP_GET_POOLS 7
+#define MV_TMEM_OP_QUERY_FREEABLE_MB 8
+#define MV_TMEM_OP_SET_POOLS 9
+#define MV_TMEM_OP_SAVE_BEGIN 10
+#define MV_TMEM_OP_SET_AUTH 11
+#define MV_TMEM_OP_SAVE_GET_NEXT_PAGE 19
+#define MV_TMEM_OP_SAVE_GET_NEXT_INV 20
+#define MV_TMEM_OP_SAVE_END 21
+#define MV_TMEM_OP_RESTORE_BEGIN 30
+#define MV_TMEM_OP_RESTORE_PUT_PAGE 32
+#define MV_TMEM_OP_RESTORE_FLUSH_PAGE 33
+#define MV_TMEM_OP_ALL_CLIENTS 0xFFFFu
+
+struct mv_sysctl_tmem_op {
+    uint32_t cmd;
+    int32_t pool_id;
+    uint32_t cli_id;  /* a domid, or MV_TMEM_OP_ALL_CLIENTS */
+    uint32_t len;     /* of buf */
+    uint32_t arg;
+    uint32_t pad;     /* must be 0 */
+    uint64_t oid[3];
+    uint64_t buf;     /* guest handle */
+};
+
+/*
  * An in-process caller's session: a caller identity and the buffers it has
  * shared (like libxencall's hypercall buffers).  One thread at a time.
  */

@@ -9,6 +9,7 @@
  *   sysctl.c       XEN_SYSCTL_*
  *   xen_version.c  XENVER_*
  *   tmem_op.c      the guest's tmem_op
+ *   sysctl_tmem.c  tmem's control sysctl
  */
 #ifndef MEMVISOR_HYPERCALL_INTERNAL_H
 #define MEMVISOR_HYPERCALL_INTERNAL_H
@@ -33,6 +34,7 @@ long do_domctl(const struct hc_caller *c, uint64_t arg);
 long do_sysctl(const struct hc_caller *c, uint64_t arg);
 long do_xen_version(const struct hc_caller *c, uint64_t cmd, uint64_t arg);
 long do_tmem_op(const struct hc_caller *c, uint64_t arg);
+long sysctl_tmem_op(const struct hc_caller *c, const struct mv_sysctl_tmem_op *op);
 
 /*
  * The target of an operation, with Xen's XSM_TARGET rule: the caller

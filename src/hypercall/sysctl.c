@@ -187,6 +187,13 @@ long do_sysctl(const struct hc_caller *c, uint64_t arg)
     case XEN_SYSCTL_page_offline_op:
         rc = page_offline_op(c, &op.u.page_offline);
         break;
+    case MV_SYSCTL_tmem_op: {
+        struct mv_sysctl_tmem_op t;
+
+        memcpy(&t, &op.u, sizeof(t));
+        rc = sysctl_tmem_op(c, &t);
+        break;
+    }
     default:
         rc = -ENOSYS;
         break;

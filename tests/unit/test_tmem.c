@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <xen/xen.h>
+#include <xen/sysctl.h>
 #include <xen/tmem.h>
 
 #include "../../src/tmem/zpool.h"
@@ -632,6 +633,119 @@ static void test_hypercall(void)
     hv_destroy(hv);
 }
 
+/* XEN_SYSCTL_tmem_op from dom0. */
+static long raw_sysctl(struct hc_session *s, struct xen_sysctl *sc,
+                       const struct mv_sysctl_tmem_op *op)
+{
+    memset(sc, 0, sizeof(*sc));
+    sc->cmd = MV_SYSCTL_tmem_op;
+    sc->interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+    memcpy(&sc->u, op, sizeof(*op));
+    return hc_call(s, HC_SYSCTL, (uint64_t)(uintptr_t)sc, 0, 0, 0, 0);
+}
+
+static long tmem_sysctl(struct hc_session *s, struct xen_sysctl *sc, uint32_t cmd, uint32_t cli,
+                        int32_t pool, uint32_t arg, void *buf, uint32_t len)
+{
+    struct mv_sysctl_tmem_op op = { cmd, pool, cli, len, arg, 0, { 0 }, (uint64_t)(uintptr_t)buf };
+
+    return raw_sysctl(s, sc, &op);
+}
+
+static void test_sysctl(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *d = test_domain(hv, true, 1000), *e = test_domain(hv, true, 1000);
+    struct hc_session *s, *g;
+    struct xen_sysctl *sc, *gsc;
+    struct tmem_client_info *ci;
+    struct tmem_pool_info *pi;
+    uint8_t *buf, in[PAGE_SIZE], out[PAGE_SIZE];
+    struct tmem_handle h;
+    int pool;
+
+    REQUIRE(hc_session_create(hv, 0, true, &s) == 0);
+    REQUIRE(hc_session_create(hv, d->domid, false, &g) == 0);
+    sc = hc_buffer_alloc(s, sizeof(*sc));
+    gsc = hc_buffer_alloc(g, sizeof(*gsc));
+    ci = hc_buffer_alloc(s, sizeof(*ci));
+    pi = hc_buffer_alloc(s, TMEM_MAX_POOLS * sizeof(*pi));
+    buf = hc_buffer_alloc(s, 2 * PAGE_SIZE);
+    REQUIRE(sc && gsc && ci && pi && buf);
+    pool = tmem_new_pool(T(hv), d, PERS, 0, 0);
+    for (uint32_t i = 0; i < 4; i++) {
+        make_page(in, i, true);
+        CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, i, in), 1);
+    }
+    /* Privileged only; pad must be 0; unknown commands. */
+    CHECK_EQ(tmem_sysctl(g, gsc, MV_TMEM_OP_FREEZE, d->domid, 0, 0, NULL, 0), -EPERM);
+    {
+        struct mv_sysctl_tmem_op bad = { MV_TMEM_OP_FREEZE, 0, d->domid, 0, 0, 1, { 0 }, 0 };
+
+        CHECK_EQ(raw_sysctl(s, sc, &bad), -EINVAL);
+    }
+    CHECK_EQ(tmem_sysctl(s, sc, 77, d->domid, 0, 0, NULL, 0), -EOPNOTSUPP);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_FREEZE, 0x9000, 0, 0, NULL, 0), -EINVAL);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_FREEZE, d->domid, 0, 0, NULL, 0), 0);
+    make_page(in, 9, true);
+    CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, 9, in), -TMEM_EFROZEN);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_THAW, MV_TMEM_OP_ALL_CLIENTS, 0, 0, NULL, 0), 0);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_GET_CLIENT_INFO, d->domid, 0, 0, ci, sizeof(*ci)), 0);
+    CHECK(ci->version == 1 && ci->nr_pools == 1);
+    ci->weight = 3;
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_SET_CLIENT_INFO, d->domid, 0, 0, ci, sizeof(*ci)), 0);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_GET_POOLS, d->domid, 0, 0, pi, 33), -EINVAL);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_GET_POOLS, d->domid, 0, 0, pi, 17 * 32), -EINVAL);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_GET_POOLS, d->domid, 0, 0, pi, 16 * 32), 1);
+    CHECK(pi[0].n_pages == 4 && pi[0].flags == PERS);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_QUERY_FREEABLE_MB, 0, 0, 0, NULL, 0), 0);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_FLUSH, d->domid, 0, 4, NULL, 0), -EINVAL);
+    CHECK(tmem_sysctl(s, sc, MV_TMEM_OP_LIST, MV_TMEM_OP_ALL_CLIENTS, 0, 1, buf, 4096) > 0);
+    CHECK(strstr((char *)buf, "ww:3") != NULL);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_LIST, 0, 0, 1, (void *)16, 4096), -EFAULT);
+    /* Save one page and restore it into another domain. */
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_SAVE_BEGIN, d->domid, 0, 0, NULL, 0), 0);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_SAVE_GET_NEXT_PAGE, d->domid, pool, 0, buf, 100),
+             -EINVAL);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_SAVE_GET_NEXT_PAGE, d->domid, pool, 0, buf,
+                         2 * PAGE_SIZE), 1);
+    memcpy(&h, buf, sizeof(h));
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_SAVE_GET_NEXT_INV, d->domid, 0, 0, buf + 64, 32), 0);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_SAVE_END, d->domid, 0, 0, NULL, 0), 0);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_RESTORE_BEGIN, e->domid, 0, 0, NULL, 0), 0);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_RESTORE_BEGIN, e->domid, 0, 0, NULL, 0), -EEXIST);
+    pi[0].n_pages = 0;
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_SET_POOLS, e->domid, 0, 0, pi, 32), 1);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_RESTORE_PUT_PAGE, e->domid, 0, h.index,
+                         buf + sizeof(h), 100), -EINVAL);
+    {
+        struct mv_sysctl_tmem_op op = { MV_TMEM_OP_RESTORE_PUT_PAGE, 0, e->domid, PAGE_SIZE,
+                                        h.index, 0, { h.oid.oid[0], h.oid.oid[1], h.oid.oid[2] },
+                                        (uint64_t)(uintptr_t)(buf + sizeof(h)) };
+
+        CHECK_EQ(raw_sysctl(s, sc, &op), 1);
+    }
+    CHECK_EQ(tmem_get(T(hv), e, 0, &h.oid, h.index, out), 1);
+    make_page(in, h.index, true);
+    CHECK(memcmp(in, out, PAGE_SIZE) == 0);
+    /* SET_AUTH lets e join d's shared pool. */
+    pi[0] = (struct tmem_pool_info){ TMEM_INFO_POOL_AUTH, 0, 0, { 5, 6 } };
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_SET_AUTH, d->domid, 0, 0, pi, 32), 0);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_SET_AUTH, e->domid, 0, 0, pi, 32), 0);
+    CHECK_EQ(tmem_new_pool(T(hv), d, SHARED, 5, 6), 1);
+    CHECK_EQ(tmem_new_pool(T(hv), e, SHARED, 5, 6), 1);
+    CHECK_EQ(tmem_put(T(hv), d, 1, &OID2, 0, in), 1);
+    CHECK_EQ(tmem_get(T(hv), e, 1, &OID2, 0, out), 1);
+    CHECK_EQ(tmem_sysctl(s, sc, MV_TMEM_OP_DESTROY, MV_TMEM_OP_ALL_CLIENTS, 0, 0, NULL, 0), 0);
+    CHECK_EQ(tmem_get(T(hv), e, 1, &OID2, 0, out), -ENODEV);
+    CHECK_HV(hv);
+    hc_session_destroy(g);
+    hc_session_destroy(s);
+    destroy(d);
+    destroy(e);
+    hv_destroy(hv);
+}
+
 /* The fragment allocator alone: shapes, objects across frame boundaries,
  * frames back when a zspage empties. */
 static int src_get(void *arg, mfn_t *mfn)
@@ -716,4 +830,4 @@ HARNESS_MAIN("tmem", TEST_ENTRY(test_new_pool_rules), TEST_ENTRY(test_ephemeral_
              TEST_ENTRY(test_shared_pools), TEST_ENTRY(test_compression),
              TEST_ENTRY(test_eviction), TEST_ENTRY(test_eviction_weights), TEST_ENTRY(test_soft_claim_build),
              TEST_ENTRY(test_control), TEST_ENTRY(test_save_restore),
-             TEST_ENTRY(test_hypercall), TEST_ENTRY(test_zpool))
+             TEST_ENTRY(test_hypercall), TEST_ENTRY(test_sysctl), TEST_ENTRY(test_zpool))
