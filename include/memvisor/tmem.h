@@ -177,9 +177,19 @@ int tmem_save_end(struct tmem *t, domid_t domid);
 /* RESTORE_BEGIN: makes the client; -EEXIST. */
 int tmem_restore_begin(struct tmem *t, domid_t domid) MV_MUST_CHECK;
 
-/* Evicts ephemeral pages until `frames` frames have gone back to the heap
- * or nothing more can be evicted; returns the frames given back. */
+/*
+ * Giving memory back to the heap (spec §3, the RFC's relinquish calls).
+ * tmem_evict_frames releases `frames` frames (or as many as can be: the
+ * count), a zspage at a time, from the client most over its share;
+ * tmem_evict_until_free evicts until the heap has `pages` free pages;
+ * tmem_relinquish_block frees a whole aligned block of 2^order frames,
+ * where tmem holds the most of one whose other frames are free (0, or
+ * -ENOMEM: no such block; -EBUSY: an object in it was busy).  The heap's
+ * reclaimer calls the first for single pages and the last for blocks.
+ */
 uint64_t tmem_evict_frames(struct tmem *t, uint64_t frames);
+uint64_t tmem_evict_until_free(struct tmem *t, uint64_t pages);
+int tmem_relinquish_block(struct tmem *t, unsigned order);
 
 struct tmem_stats {
     uint64_t eph_pages, pers_pages;   /* pages stored */

@@ -69,8 +69,10 @@ static void pers_frame_put(void *arg, mfn_t mfn)
  * whole, and nothing else pins it). */
 static uint64_t reclaim(void *arg, unsigned order, uint64_t pages)
 {
-    (void)order;
-    return tmem_evict_frames(arg, pages);
+    if (order == 0)
+        return tmem_evict_frames(arg, pages);
+    /* A block: frames freed here and there would not make one. */
+    return tmem_relinquish_block(arg, order) == 0 ? UINT64_C(1) << order : 0;
 }
 
 static uint64_t freeable(void *arg)

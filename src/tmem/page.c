@@ -624,6 +624,134 @@ uint64_t tmem_evict_frames(struct tmem *t, uint64_t frames)
     return got;
 }
 
+uint64_t tmem_evict_until_free(struct tmem *t, uint64_t pages)
+{
+    uint64_t got = 0;
+    struct heap_totals h;
+
+    for (heap_get_totals(t->heap, &h); h.free_pages < pages; heap_get_totals(t->heap, &h)) {
+        uint64_t n = tmem_evict_frames(t, pages - h.free_pages);
+
+        if (n == 0)
+            break;
+        got += n;
+    }
+    return got;
+}
+
+/* The ephemeral pools of every client, with references. */
+static size_t eph_pools(struct tmem *t, struct tmem_pool ***out)
+{
+    struct tmem_pool **pools = NULL;
+    size_t n = 0, cap = 0;
+
+    lock_acquire(&t->lock);
+    for (struct tmem_client *c = t->clients; c; c = c->next) {
+        lock_acquire(&c->lock);
+        for (unsigned i = 0; i < TMEM_MAX_POOLS; i++) {
+            struct tmem_pool *p = c->pools[i], **more;
+
+            if (!p || p->persistent)
+                continue;
+            if (n == cap) {
+                more = realloc(pools, (cap = 2 * cap + 16) * sizeof(*pools));
+                if (!more)
+                    break;
+                pools = more;
+            }
+            atomic_fetch_add(&p->refs, 1);
+            pools[n++] = p; /* a shared pool may come twice: harmless */
+        }
+        lock_release(&c->lock);
+    }
+    lock_release(&t->lock);
+    *out = pools;
+    return n;
+}
+
+struct frame_list {
+    uint64_t *mfn;
+    size_t n, cap;
+};
+
+static void collect_frame(void *arg, uint64_t mfn)
+{
+    struct frame_list *l = arg;
+
+    if (l->n == l->cap) {
+        uint64_t *more = realloc(l->mfn, (l->cap = 2 * l->cap + 256) * sizeof(*more));
+
+        if (!more)
+            return;
+        l->mfn = more;
+    }
+    l->mfn[l->n++] = mfn;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Whether every frame of [base, base + n) is tmem's (in l, sorted) or free. */
+static bool block_obtainable(struct tmem *t, const struct frame_list *l, size_t first,
+                             uint64_t base, uint64_t n)
+{
+    size_t j = first;
+
+    if (base == 0 || base + n > t->m->nr_frames)
+        return false;
+    for (uint64_t f = base; f < base + n; f++) {
+        if (j < l->n && l->mfn[j] == f) {
+            j++;
+            continue;
+        }
+        if (frame_state(&t->m->frames[f]) != FRAME_FREE)
+            return false;
+    }
+    return true;
+}
+
+int tmem_relinquish_block(struct tmem *t, unsigned order)
+{
+    struct frame_list l = { NULL, 0, 0 };
+    struct tmem_pool **pools;
+    size_t nr_pools = eph_pools(t, &pools), best = SIZE_MAX, best_n = 0;
+    uint64_t n = UINT64_C(1) << order;
+    int rc = -ENOMEM;
+
+    for (size_t i = 0; i < nr_pools; i++)
+        zpool_for_each_frame(pools[i]->zp, collect_frame, &l);
+    qsort(l.mfn, l.n, sizeof(*l.mfn), cmp_u64);
+    /* The aligned block where tmem holds the most, the rest free. */
+    for (size_t i = 0, j; i < l.n; i = j) {
+        uint64_t base = l.mfn[i] & ~(n - 1);
+
+        for (j = i; j < l.n && (l.mfn[j] & ~(n - 1)) == base; j++)
+            ;
+        if (j - i > best_n && block_obtainable(t, &l, i, base, n)) {
+            best = i;
+            best_n = j - i;
+        }
+    }
+    if (best != SIZE_MAX) {
+        uint64_t base = l.mfn[best] & ~(n - 1);
+
+        rc = 0;
+        for (size_t i = 0; i < nr_pools; i++)
+            if (zpool_evict_range(pools[i]->zp, base, n, tmem_evict_one, NULL))
+                rc = -EBUSY;
+        atomic_fetch_add(&t->evicted_frames, best_n);
+    }
+    for (size_t i = 0; i < nr_pools; i++)
+        tmem_pool_put(pools[i]);
+    free(pools);
+    free(l.mfn);
+    return rc;
+}
+
 /*
  * Figures and the checker.
  */

@@ -430,6 +430,54 @@ unsigned zpool_evict(struct zpool *zp, zpool_evict_fn evict, void *arg)
     return 0;
 }
 
+static bool zspage_in_range(const struct zspage *zs, uint64_t mfn, uint64_t n)
+{
+    for (unsigned i = 0; i < zs->nr_frames; i++)
+        if (zs->mfn[i] >= mfn && zs->mfn[i] - mfn < n)
+            return true;
+    return false;
+}
+
+int zpool_evict_range(struct zpool *zp, uint64_t mfn, uint64_t n, zpool_evict_fn evict, void *arg)
+{
+    int rc = 0;
+
+    for (unsigned i = 0; i < ZPOOL_NR_CLASSES; i++) {
+        struct zclass *c = &zp->cls[i];
+        struct zspage *zs, *next;
+        uint64_t left;
+
+        if (atomic_load_explicit(&c->zspages, memory_order_relaxed) == 0)
+            continue;
+        lock_acquire(&c->lock);
+        /* empty_zspage moves a zspage it cannot empty to the tail: visit
+         * each one once. */
+        left = atomic_load_explicit(&c->zspages, memory_order_relaxed);
+        for (zs = c->head; zs && left; zs = next, left--) {
+            next = zs->next;
+            if (zspage_in_range(zs, mfn, n) && !empty_zspage(zp, c, zs, evict, arg))
+                rc = -EBUSY;
+        }
+        lock_release(&c->lock);
+    }
+    return rc;
+}
+
+void zpool_for_each_frame(struct zpool *zp, void (*fn)(void *arg, uint64_t mfn), void *arg)
+{
+    for (unsigned i = 0; i < ZPOOL_NR_CLASSES; i++) {
+        struct zclass *c = &zp->cls[i];
+
+        if (atomic_load_explicit(&c->zspages, memory_order_relaxed) == 0)
+            continue;
+        lock_acquire(&c->lock);
+        for (struct zspage *zs = c->head; zs; zs = zs->next)
+            for (unsigned f = 0; f < zs->nr_frames; f++)
+                fn(arg, zs->mfn[f]);
+        lock_release(&c->lock);
+    }
+}
+
 void zpool_get_stats(struct zpool *zp, struct zpool_stats *out)
 {
     out->frames = atomic_load(&zp->frames);

@@ -91,6 +91,12 @@ void zpool_touch(struct zpool *zp, struct zhandle h);
 typedef size_t (*zpool_evict_fn)(void *arg, void *owner, struct zhandle h);
 unsigned zpool_evict(struct zpool *zp, zpool_evict_fn evict, void *arg);
 
+/* Empties every zspage with a frame in [mfn, mfn + n): 0, or -EBUSY if an
+ * object there could not be evicted. */
+int zpool_evict_range(struct zpool *zp, uint64_t mfn, uint64_t n, zpool_evict_fn evict, void *arg);
+/* Calls fn for each frame the pool holds (class locks held in turn). */
+void zpool_for_each_frame(struct zpool *zp, void (*fn)(void *arg, uint64_t mfn), void *arg);
+
 struct zpool_stats {
     uint64_t frames;        /* frames held */
     uint64_t zspages;

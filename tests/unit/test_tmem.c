@@ -336,6 +336,43 @@ static void test_eviction(void)
     hv_destroy(hv);
 }
 
+/* The heap's four ways of asking for memory back: a page, a 2 MiB block
+ * (served by evicting the zspages inside one), free pages up to a mark,
+ * a number of frames. */
+static void test_relinquish(void)
+{
+    struct hv *hv = test_hv(MiB(32), 1, false);
+    struct domain *d = test_domain(hv, true, 100);
+    uint64_t all = test_free_pages(hv);
+    static _Alignas(PAGE_SIZE) uint8_t zero[PAGE_SIZE];
+    struct heap_owner anon = { 0 };
+    uint8_t in[PAGE_SIZE];
+    mfn_t mfn;
+    int pool = tmem_new_pool(T(hv), d, EPH, 0, 0);
+
+    for (uint32_t i = 0; i < all + 100; i++) {
+        make_page(in, i, false);
+        CHECK_EQ(tmem_put(T(hv), d, pool, &OID1, i, in), 1);
+    }
+    REQUIRE(test_free_pages(hv) < 4);
+    /* tmem's own allocations never ask tmem. */
+    CHECK_EQ(heap_alloc_pages(hv->heap, SUPERPAGE_ORDER, MEMF_tmem, &anon, &mfn), -ENOMEM);
+    CHECK_EQ(heap_alloc_pages(hv->heap, SUPERPAGE_ORDER, 0, &anon, &mfn), 0);
+    for (uint64_t i = 0; i < SUPERPAGE_PAGES; i++)
+        CHECK(memcmp(machine_frame_bytes(hv->m, mfn_add(mfn, i)), zero, PAGE_SIZE) == 0);
+    heap_free_pages(hv->heap, mfn, SUPERPAGE_ORDER, false);
+    CHECK_HV(hv);
+    CHECK_EQ(heap_alloc_pages(hv->heap, 0, 0, &anon, &mfn), 0);
+    heap_free_pages(hv->heap, mfn, 0, false);
+    CHECK_EQ(tmem_relinquish_block(T(hv), 20), -ENOMEM); /* bigger than the host */
+    tmem_evict_until_free(T(hv), 2000);
+    CHECK(test_free_pages(hv) >= 2000);
+    CHECK_HV(hv);
+    destroy(d);
+    CHECK_EQ(test_free_pages(hv), all);
+    hv_destroy(hv);
+}
+
 /* Weights: the client over its share is the one evicted (the test the
  * right way round). */
 static void test_eviction_weights(void)
@@ -828,6 +865,7 @@ static void test_zpool(void)
 HARNESS_MAIN("tmem", TEST_ENTRY(test_new_pool_rules), TEST_ENTRY(test_ephemeral_exclusive_get),
              TEST_ENTRY(test_persistent), TEST_ENTRY(test_duplicate_puts), TEST_ENTRY(test_frozen),
              TEST_ENTRY(test_shared_pools), TEST_ENTRY(test_compression),
-             TEST_ENTRY(test_eviction), TEST_ENTRY(test_eviction_weights), TEST_ENTRY(test_soft_claim_build),
+             TEST_ENTRY(test_eviction), TEST_ENTRY(test_eviction_weights), TEST_ENTRY(test_relinquish),
+             TEST_ENTRY(test_soft_claim_build),
              TEST_ENTRY(test_control), TEST_ENTRY(test_save_restore),
              TEST_ENTRY(test_hypercall), TEST_ENTRY(test_sysctl), TEST_ENTRY(test_zpool))
