@@ -9,6 +9,7 @@
 #include <xen/tmem.h>
 
 #include "../../src/tmem/zpool.h"
+#include "memvisor/guest.h"
 #include "../support.h"
 
 #define FLAGS(extra) ((TMEM_SPEC_VERSION << TMEM_POOL_VERSION_SHIFT) | (extra))
@@ -783,6 +784,76 @@ static void test_sysctl(void)
     hv_destroy(hv);
 }
 
+/* A guest's page cache using tmem as its victim cache: the second pass
+ * over a working set four times its cache finds most pages in tmem, and
+ * every page read is the disk's. */
+static void test_guest_pagecache(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *d = test_domain(hv, true, 1000);
+    struct guest_pagecache *pc;
+    struct guest_pagecache_stats st;
+    uint8_t buf[PAGE_SIZE];
+    mfn_t mfn;
+
+    for (uint64_t gfn = 0; gfn < 64; gfn++)
+        REQUIRE(physmap_populate(d, _gfn(gfn), 0, 0, &mfn) == 0);
+    REQUIRE(guest_pagecache_create(hv, d, 0, 64, &pc) == 0);
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t i = 0; i < 256; i++)
+            CHECK_EQ(guest_pagecache_read(pc, i % 4, i / 4, buf), 0);
+    guest_pagecache_stats(pc, &st);
+    CHECK_EQ(st.reads, 512);
+    CHECK_EQ(st.hits + st.tmem_hits + st.disk_reads, 512);
+    CHECK(st.tmem_puts >= 256 + 192 - 64);
+    CHECK(st.tmem_hits >= 192);
+    CHECK(st.disk_reads <= 256 + 64);
+    CHECK_HV(hv);
+    guest_pagecache_destroy(pc);
+    destroy(d);
+    hv_destroy(hv);
+}
+
+/* A guest swapping through a persistent pool, then (at max_pages, where
+ * tmem can store nothing for it) to its disk: every page comes back. */
+static void test_guest_swap(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+
+    for (int full = 0; full < 2; full++) {
+        struct domain *d = test_domain(hv, true, full ? 32 : 1000);
+        struct guest_swap *sw;
+        struct guest_swap_stats st;
+        uint8_t in[PAGE_SIZE], out[PAGE_SIZE];
+        mfn_t mfn;
+
+        for (uint64_t gfn = 0; gfn < 32; gfn++) {
+            REQUIRE(physmap_populate(d, _gfn(gfn), 0, 0, &mfn) == 0);
+            make_page(in, gfn, gfn % 2);
+            CHECK_EQ(guest_write(d, gfn << PAGE_SHIFT, in, PAGE_SIZE), 0);
+        }
+        REQUIRE(guest_swap_create(hv, d, &sw) == 0);
+        for (uint32_t gfn = 0; gfn < 32; gfn++)
+            CHECK_EQ(guest_swap_out(sw, _gfn(gfn), 100 + gfn * 3), 0);
+        for (uint64_t gfn = 0; gfn < 32; gfn++)
+            CHECK_EQ(guest_fill(d, gfn << PAGE_SHIFT, 0, PAGE_SIZE), 0);
+        for (uint32_t gfn = 0; gfn < 32; gfn++) {
+            CHECK_EQ(guest_swap_in(sw, 100 + gfn * 3, _gfn(31 - gfn)), 0);
+            CHECK_EQ(guest_read(d, (uint64_t)(31 - gfn) << PAGE_SHIFT, out, PAGE_SIZE), 0);
+            make_page(in, gfn, gfn % 2);
+            CHECK(memcmp(in, out, PAGE_SIZE) == 0);
+        }
+        CHECK_EQ(guest_swap_in(sw, 100, _gfn(0)), -ENOENT); /* freed */
+        guest_swap_stats(sw, &st);
+        CHECK_EQ(st.tmem_stored, full ? 0 : 32);
+        CHECK_EQ(st.disk_stored, full ? 32 : 0);
+        CHECK_HV(hv);
+        guest_swap_destroy(sw);
+        destroy(d);
+    }
+    hv_destroy(hv);
+}
+
 /* The fragment allocator alone: shapes, objects across frame boundaries,
  * frames back when a zspage empties. */
 static int src_get(void *arg, mfn_t *mfn)
@@ -868,4 +939,5 @@ HARNESS_MAIN("tmem", TEST_ENTRY(test_new_pool_rules), TEST_ENTRY(test_ephemeral_
              TEST_ENTRY(test_eviction), TEST_ENTRY(test_eviction_weights), TEST_ENTRY(test_relinquish),
              TEST_ENTRY(test_soft_claim_build),
              TEST_ENTRY(test_control), TEST_ENTRY(test_save_restore),
-             TEST_ENTRY(test_hypercall), TEST_ENTRY(test_sysctl), TEST_ENTRY(test_zpool))
+             TEST_ENTRY(test_hypercall), TEST_ENTRY(test_sysctl),
+             TEST_ENTRY(test_guest_pagecache), TEST_ENTRY(test_guest_swap), TEST_ENTRY(test_zpool))
