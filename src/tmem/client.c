@@ -42,9 +42,11 @@ static void eph_frame_put(void *arg, mfn_t mfn)
 static int pers_frame_get(void *arg, mfn_t *mfn)
 {
     struct domain *d = arg;
+    int rc = domain_alloc_pages(d, 0, MEMF_tmem, mfn);
 
-    if (domain_alloc_pages(d, 0, MEMF_tmem, mfn))
-        return -ENOMEM;
+    /* At max_pages (spec §1.4) evicting others' pages would not help. */
+    if (rc)
+        return rc == -ENOMEM ? -ENOMEM : -EDQUOT;
     if (!domain_get_page(d, *mfn)) {
         if (domain_release_pages(d, *mfn, 0))
             assert(!"a frame just given to the domain is not its own");

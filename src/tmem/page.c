@@ -256,10 +256,11 @@ static int put_once(struct tmem_pool *p, bool frozen, const struct tmem_oid *oid
     if (!o && !(o = object_new(p, b, oid, h)))
         goto out;
     pg = fault_calloc(p->t->fault, 1, sizeof(*pg));
-    if (!pg || object_reserve(p->t, o) || zpool_store(p->zp, bytes, len, pg, &pg->h)) {
+    if (!pg || object_reserve(p->t, o) || (rc = zpool_store(p->zp, bytes, len, pg, &pg->h))) {
         free(pg);
         if (o->nr_pages == 0)
             object_free(b, o);
+        rc = rc == -EDQUOT ? -EDQUOT : -ENOMEM;
         goto out;
     }
     pg->obj = o;
@@ -303,14 +304,16 @@ int tmem_put(struct tmem *t, struct domain *d, int32_t pool_id, const struct tme
         len = PAGE_SIZE;
         codec = TMEM_CODEC_RAW;
     }
-    /* Short of frames, an ephemeral pool evicts (with no lock held) and
-     * tries again, a bounded number of times. */
+    /* Short of frames, ephemeral pages are evicted (with no lock held) and
+     * the put tries again, a bounded number of times (Xen's ensure-avail).
+     * A domain at max_pages gets no persistent page that way. */
     for (int tries = 0;; tries++) {
         rc = put_once(p, atomic_load(&c->frozen), oid, h, index, bytes, len, codec, &dup);
-        if (rc != -ENOMEM || p->persistent || tries == PUT_EVICT_TRIES ||
-            tmem_evict_frames(t, 1) == 0)
+        if (rc != -ENOMEM || tries == PUT_EVICT_TRIES || tmem_evict_frames(t, 1) == 0)
             break;
     }
+    if (rc == -EDQUOT)
+        rc = -ENOMEM;
     if (rc == 1)
         atomic_fetch_add(dup ? &p->n.dup_replaced : &p->n.good_puts, 1);
     else if (rc == -ENOMEM || rc == -ENOSPC)

@@ -185,13 +185,14 @@ static void partial_remove(struct zclass *c, struct zspage *zs)
     zs->on_partial = false;
 }
 
-/* A new zspage for class c, with no lock held. */
-static struct zspage *zspage_new(struct zpool *zp, unsigned cls)
+/* A new zspage for class c, with no lock held; *rc says why not. */
+static struct zspage *zspage_new(struct zpool *zp, unsigned cls, int *rc)
 {
     struct zclass *c = &zp->cls[cls];
     struct zspage *zs = fault_calloc(zp->fault, 1, sizeof(*zs) + c->slots * sizeof(void *));
     unsigned got = 0;
 
+    *rc = -ENOMEM;
     if (!zs)
         return NULL;
     zs->cls = (uint16_t)cls;
@@ -200,7 +201,7 @@ static struct zspage *zspage_new(struct zpool *zp, unsigned cls)
     for (; got < c->frames; got++) {
         mfn_t mfn;
 
-        if (zp->src.get(zp->src.arg, &mfn))
+        if ((*rc = zp->src.get(zp->src.arg, &mfn)) != 0)
             break;
         zs->mfn[got] = (uint32_t)mfn_x(mfn);
     }
@@ -211,6 +212,7 @@ static struct zspage *zspage_new(struct zpool *zp, unsigned cls)
         return NULL;
     }
     atomic_fetch_add(&zp->frames, c->frames);
+    *rc = 0;
     return zs;
 }
 
@@ -262,6 +264,7 @@ int zpool_store(struct zpool *zp, const void *bytes, size_t len, void *owner, st
     struct zclass *c;
     struct zspage *zs, *fresh = NULL;
     unsigned slot;
+    int rc;
 
     if (len == 0 || len > PAGE_SIZE)
         return -EINVAL;
@@ -278,9 +281,9 @@ int zpool_store(struct zpool *zp, const void *bytes, size_t len, void *owner, st
             break;
         }
         lock_release(&c->lock);
-        fresh = zspage_new(zp, zpool_class_of(len));
+        fresh = zspage_new(zp, zpool_class_of(len), &rc);
         if (!fresh)
-            return -ENOMEM;
+            return rc;
         lock_acquire(&c->lock);
     }
     zs = c->partial;

@@ -41,7 +41,8 @@
 #define ZPOOL_NR_CLASSES (PAGE_SIZE / ZPOOL_CLASS_STEP)
 
 /* Where a pool's frames come from, and go back to.  get gives a frame or
- * -ENOMEM; put takes it back (the source scrubs it before anyone else
+ * -ENOMEM (none to be had) or -EDQUOT (the owner may have no more); put
+ * takes it back (the source scrubs it before anyone else
  * sees it). */
 struct zpool_frame_source {
     int (*get)(void *arg, mfn_t *mfn);
@@ -65,7 +66,7 @@ int zpool_create(struct machine *m, const struct zpool_frame_source *src,
 void zpool_destroy(struct zpool *zp);
 
 /* Stores len bytes (1 .. PAGE_SIZE) for owner.  -EINVAL, -ENOMEM (no
- * frame, or no memory for the zspage's descriptor). */
+ * frame, or no memory for the zspage's descriptor), -EDQUOT. */
 int zpool_store(struct zpool *zp, const void *bytes, size_t len, void *owner,
                 struct zhandle *out) MV_MUST_CHECK;
 /* Copies the object's len bytes to dst. */
