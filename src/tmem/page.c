@@ -256,6 +256,14 @@ static int put_once(struct tmem_pool *p, bool frozen, const struct tmem_oid *oid
     if (!o && !(o = object_new(p, b, oid, h)))
         goto out;
     pg = fault_calloc(p->t->fault, 1, sizeof(*pg));
+    if (pg) {
+        /* Whole before the zpool names it as a slot's owner: an evictor
+         * reads it (then fails to take our bucket lock). */
+        pg->obj = o;
+        pg->index = index;
+        pg->len = (uint16_t)len;
+        pg->codec = (uint8_t)codec;
+    }
     if (!pg || object_reserve(p->t, o) || (rc = zpool_store(p->zp, bytes, len, pg, &pg->h))) {
         free(pg);
         if (o->nr_pages == 0)
@@ -263,10 +271,6 @@ static int put_once(struct tmem_pool *p, bool frozen, const struct tmem_oid *oid
         rc = rc == -EDQUOT ? -EDQUOT : -ENOMEM;
         goto out;
     }
-    pg->obj = o;
-    pg->index = index;
-    pg->len = (uint16_t)len;
-    pg->codec = (uint8_t)codec;
     table_place(o, pg);
     o->nr_pages++;
     atomic_fetch_add(&p->pages, 1);
