@@ -221,7 +221,8 @@ static void page_remove(struct tmem_pool *p, struct tmem_bucket *b, struct tmem_
 /* One try at a put, the bucket lock taken and dropped here.  *dup says
  * whether a duplicate's old data has gone (in this try or an earlier one:
  * a duplicate may still be put while frozen).  1, -ENODEV, -TMEM_EFROZEN,
- * -ENOMEM. */
+ * -ENOSPC (a duplicate while migrating), -ENOMEM (no frame), -EDQUOT (the
+ * domain at max_pages), -ENOBUFS (no memory for the metadata). */
 static int put_once(struct tmem_pool *p, bool frozen, const struct tmem_oid *oid, uint64_t h,
                     uint32_t index, const void *bytes, size_t len, enum tmem_codec codec, bool *dup)
 {
@@ -253,8 +254,10 @@ static int put_once(struct tmem_pool *p, bool frozen, const struct tmem_oid *oid
         }
         o = object_find(b, oid, h);
     }
-    if (!o && !(o = object_new(p, b, oid, h)))
+    if (!o && !(o = object_new(p, b, oid, h))) {
+        rc = -ENOBUFS;
         goto out;
+    }
     pg = fault_calloc(p->t->fault, 1, sizeof(*pg));
     if (pg) {
         /* Whole before the zpool names it as a slot's owner: an evictor
@@ -268,7 +271,8 @@ static int put_once(struct tmem_pool *p, bool frozen, const struct tmem_oid *oid
         free(pg);
         if (o->nr_pages == 0)
             object_free(b, o);
-        rc = rc == -EDQUOT ? -EDQUOT : -ENOMEM;
+        /* Only a want of frames is worth evicting for. */
+        rc = rc == -EDQUOT || rc == -ENOMEM ? rc : -ENOBUFS;
         goto out;
     }
     table_place(o, pg);
@@ -316,7 +320,7 @@ int tmem_put(struct tmem *t, struct domain *d, int32_t pool_id, const struct tme
         if (rc != -ENOMEM || tries == PUT_EVICT_TRIES || tmem_evict_frames(t, 1) == 0)
             break;
     }
-    if (rc == -EDQUOT)
+    if (rc == -EDQUOT || rc == -ENOBUFS)
         rc = -ENOMEM;
     if (rc == 1)
         atomic_fetch_add(dup ? &p->n.dup_replaced : &p->n.good_puts, 1);

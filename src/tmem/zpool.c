@@ -192,7 +192,7 @@ static struct zspage *zspage_new(struct zpool *zp, unsigned cls, int *rc)
     struct zspage *zs = fault_calloc(zp->fault, 1, sizeof(*zs) + c->slots * sizeof(void *));
     unsigned got = 0;
 
-    *rc = -ENOMEM;
+    *rc = -ENOBUFS;
     if (!zs)
         return NULL;
     zs->cls = (uint16_t)cls;

@@ -66,7 +66,8 @@ int zpool_create(struct machine *m, const struct zpool_frame_source *src,
 void zpool_destroy(struct zpool *zp);
 
 /* Stores len bytes (1 .. PAGE_SIZE) for owner.  -EINVAL, -ENOMEM (no
- * frame, or no memory for the zspage's descriptor), -EDQUOT. */
+ * frame), -EDQUOT (the source's owner is at its limit), -ENOBUFS (no
+ * memory for a zspage's descriptor). */
 int zpool_store(struct zpool *zp, const void *bytes, size_t len, void *owner,
                 struct zhandle *out) MV_MUST_CHECK;
 /* Copies the object's len bytes to dst. */

@@ -9,6 +9,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <xen/xen.h>
 #include <xen/domctl.h>
@@ -317,4 +318,99 @@ static void test_host_creation_oom(void)
     hv_destroy(hv);
 }
 
-HARNESS_MAIN("fault", TEST_ENTRY(test_oom_loops), TEST_ENTRY(test_host_creation_oom))
+/*
+ * tmem under out-of-memory: each operation, failing at its 1st, 2nd, ...
+ * allocation (metadata or frames), reports -ENOMEM (-ENOSPC for a
+ * duplicate put, whose old data must then be gone) and otherwise changes
+ * nothing but, as ever, which ephemeral pages are kept.
+ */
+#define TFLAGS(extra) ((TMEM_SPEC_VERSION << TMEM_POOL_VERSION_SHIFT) | (extra))
+
+struct tmem_snap {
+    struct tmem_stats st;
+    struct tmem_client_info ci;
+    uint64_t free_pages;
+};
+
+static void tmem_snap(struct hv *hv, struct domain *d, struct tmem_snap *out)
+{
+    memset(out, 0, sizeof(*out));
+    tmem_get_stats(hv->tmem, DOMID_INVALID, &out->st);
+    /* Attempts are counted whatever happens. */
+    out->st.puts = out->st.no_mem_puts = out->st.dup_puts_flushed = 0;
+    tmem_get_client_info(hv->tmem, d->domid, &out->ci);
+    out->free_pages = test_free_pages(hv);
+}
+
+static void test_tmem_oom(void)
+{
+    struct hv *hv = test_hv(MiB(64), 1, false);
+    struct domain *d = test_domain(hv, true, 100000);
+    static const struct tmem_oid oid = { { 5, 6, 7 } };
+    uint8_t page[PAGE_SIZE];
+    uint32_t index = 0;
+
+    REQUIRE(tmem_new_pool(hv->tmem, d, TFLAGS(0), 0, 0) == 0);
+    REQUIRE(tmem_new_pool(hv->tmem, d, TFLAGS(TMEM_POOL_PERSIST), 0, 0) == 1);
+    for (unsigned op = 0; op < 6; op++) {
+        bool done = false;
+
+        for (long n = 1; n < 200 && !done; n++) {
+            struct tmem_snap before, after;
+            long rc;
+
+            /* Half compressible, half not: both kinds of store. */
+            for (size_t i = 0; i < PAGE_SIZE; i++)
+                page[i] = (uint8_t)(op % 2 ? i * 131 + n : i / 64);
+            index++;
+            if (op == 4) /* a duplicate: its first put succeeds */
+                REQUIRE(tmem_put(hv->tmem, d, 1, &oid, index, page) == 1);
+            tmem_snap(hv, d, &before);
+            fault_arm(&hv->fault, n, n % 2);
+            switch (op) {
+            case 0: rc = tmem_new_pool(hv->tmem, d, TFLAGS(TMEM_POOL_PERSIST), 0, 0); break;
+            case 1: rc = tmem_put(hv->tmem, d, 0, &oid, index, page); break;
+            case 2: rc = tmem_put(hv->tmem, d, 1, &oid, index, page); break;
+            case 3: rc = tmem_set_auth(hv->tmem, d->domid, n, n, true); break;
+            case 4: rc = tmem_put(hv->tmem, d, 1, &oid, index, page); break;
+            default: rc = tmem_save_begin(hv->tmem, d->domid, true); break;
+            }
+            fault_disarm(&hv->fault);
+            if (rc >= 0) {
+                done = fault_nr_failures(&hv->fault) == 0;
+                if (op == 0)
+                    CHECK_EQ(tmem_destroy_pool(hv->tmem, d, (int32_t)rc), 1);
+                if (op == 5)
+                    CHECK_EQ(tmem_save_end(hv->tmem, d->domid), 0);
+                CHECK_HV(hv);
+                continue;
+            }
+            tmem_snap(hv, d, &after);
+            if (op == 4) {
+                /* The old data went first: one page fewer, and not there. */
+                CHECK_EQ(rc, -ENOSPC);
+                CHECK_EQ(after.st.pers_pages + 1, before.st.pers_pages);
+                CHECK_EQ(tmem_get(hv->tmem, d, 1, &oid, index, page) <= 0, 1);
+            } else {
+                CHECK_EQ(rc, -ENOMEM);
+                /* Ephemeral pages may be evicted at any time (a put short
+                 * of frames does so); all else is as it was. */
+                CHECK_EQ(after.st.pers_pages, before.st.pers_pages);
+                CHECK_EQ(after.st.pers_frames, before.st.pers_frames);
+                CHECK_EQ(after.ci.nr_pools, before.ci.nr_pools);
+                CHECK(after.st.eph_pages <= before.st.eph_pages);
+                CHECK_EQ(after.free_pages - before.free_pages,
+                         before.st.eph_frames - after.st.eph_frames);
+            }
+            CHECK_HV(hv);
+        }
+        CHECK(done);
+    }
+    (void)domain_kill(d);
+    domain_put(d);
+    CHECK_HV(hv);
+    hv_destroy(hv);
+}
+
+HARNESS_MAIN("fault", TEST_ENTRY(test_oom_loops), TEST_ENTRY(test_host_creation_oom),
+             TEST_ENTRY(test_tmem_oom))
