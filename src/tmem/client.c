@@ -71,6 +71,11 @@ static void pers_frame_put(void *arg, mfn_t mfn)
  * whole, and nothing else pins it). */
 static uint64_t reclaim(void *arg, unsigned order, uint64_t pages)
 {
+    struct tmem *t = arg;
+
+    /* Nothing ephemeral: nothing to give (and no scan for a block). */
+    if (atomic_load_explicit(&t->eph_frames, memory_order_relaxed) == 0)
+        return 0;
     if (order == 0)
         return tmem_evict_frames(arg, pages);
     /* A block: frames freed here and there would not make one. */

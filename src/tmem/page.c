@@ -735,7 +735,8 @@ int tmem_relinquish_block(struct tmem *t, unsigned order)
 
     for (size_t i = 0; i < nr_pools; i++)
         zpool_for_each_frame(pools[i]->zp, collect_frame, &l);
-    qsort(l.mfn, l.n, sizeof(*l.mfn), cmp_u64);
+    if (l.n)
+        qsort(l.mfn, l.n, sizeof(*l.mfn), cmp_u64);
     /* The aligned block where tmem holds the most, the rest free. */
     for (size_t i = 0, j; i < l.n; i = j) {
         uint64_t base = l.mfn[i] & ~(n - 1);
