@@ -83,6 +83,13 @@ struct mv_domctl_claim_memory {
 };
 
 /*
+ * memvisor's flag for XENMEM_claim_pages (whose mem_flags Xen requires to
+ * be 0): a soft claim, counting freeable tmem memory as available (see
+ * heap_claim_stake_soft).
+ */
+#define MV_XENMEMF_soft_claim (1u << 31)
+
+/*
  * XEN_SYSCTL_tmem_op (24): tmem's control, as Xen 4.12 defined it before
  * tmem was removed (Xen 4.17's headers keep only the number, commented
  * out).  sysctl.u holds struct mv_sysctl_tmem_op.  buf is a guest handle:

@@ -57,6 +57,9 @@ int tc_domain_destroy(struct tc_handle *t, domid_t domid) MV_MUST_CHECK;
 int tc_domain_setmaxmem(struct tc_handle *t, domid_t domid, uint64_t max_kib) MV_MUST_CHECK;
 /* XENMEM_claim_pages: nr_pages is the absolute total; 0 cancels. */
 int tc_domain_claim_pages(struct tc_handle *t, domid_t domid, uint64_t nr_pages) MV_MUST_CHECK;
+/* The same, soft: freeable tmem memory counts (MV_XENMEMF_soft_claim). */
+int tc_domain_claim_pages_soft(struct tc_handle *t, domid_t domid,
+                               uint64_t nr_pages) MV_MUST_CHECK;
 /* memvisor's claim-set call (struct claim_entry targets: node or
  * CLAIM_TARGET_GLOBAL). */
 int tc_domain_claim_set(struct tc_handle *t, domid_t domid, const struct claim_entry *set,
@@ -86,6 +89,7 @@ long tc_increase_reservation(struct tc_handle *t, domid_t domid, uint64_t nr, un
 struct build_spec {
     uint64_t mem_pages;
     bool use_claim;
+    bool soft_claim; /* the claim counts what tmem can give back */
     /* Extents per populate call (libxc uses runs of up to 8 MiB). */
     unsigned batch_2m;
     unsigned batch_4k;

@@ -189,13 +189,17 @@ static int verb_claim(struct tc_handle *t, int argc, char **argv)
     domid_t domid;
     int rc;
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: memvisor claim DOMID SIZE   (the domain's total; 0 cancels)\n");
+    bool soft = argc >= 2 && strcmp(argv[1], "--soft") == 0;
+
+    if (argc != 3 + soft) {
+        fprintf(stderr, "usage: memvisor claim [--soft] DOMID SIZE   (the domain's total; 0 "
+                "cancels; --soft also counts memory tmem can give back)\n");
         return 2;
     }
-    if (parse_domid(argv[1], &domid) || parse_pages("claim", argv[2], &pages))
+    if (parse_domid(argv[1 + soft], &domid) || parse_pages("claim", argv[2 + soft], &pages))
         return 2;
-    rc = tc_domain_claim_pages(t, domid, pages);
+    rc = soft ? tc_domain_claim_pages_soft(t, domid, pages)
+              : tc_domain_claim_pages(t, domid, pages);
     if (rc) {
         fprintf(stderr, "memvisor: claim: %s\n", mv_strerror(rc));
         return 1;

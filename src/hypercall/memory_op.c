@@ -268,7 +268,8 @@ static long reservation_op(const struct hc_caller *c, unsigned op, uint64_t star
     return (long)a.nr_done;
 }
 
-/* XENMEM_claim_pages (specs 2.3): the checks in Xen's order. */
+/* XENMEM_claim_pages (specs 2.3): the checks in Xen's order; memvisor's
+ * MV_XENMEMF_soft_claim makes it a soft claim. */
 static long claim_pages(const struct hc_caller *c, uint64_t arg)
 {
     struct xen_memory_reservation r;
@@ -277,14 +278,20 @@ static long claim_pages(const struct hc_caller *c, uint64_t arg)
 
     if (guest_copy_from(c->mem, &r, arg, sizeof(r)))
         return -EFAULT;
-    if (HANDLE_ADDR(r.extent_start) != 0 || r.extent_order != 0 || r.mem_flags != 0)
+    if (HANDLE_ADDR(r.extent_start) != 0 || r.extent_order != 0 ||
+        (r.mem_flags & ~MV_XENMEMF_soft_claim) != 0)
         return -EINVAL;
     /* Looked up by id only: DOMID_SELF is not accepted, and an unknown
      * domain is -EINVAL, not -ESRCH. */
     d = r.domid < DOMID_FIRST_RESERVED ? domain_lookup(c->hv->domains, r.domid) : NULL;
     if (!d)
         return -EINVAL;
-    rc = c->privileged ? domain_claim_pages(d, r.nr_extents) : -EPERM;
+    if (!c->privileged)
+        rc = -EPERM;
+    else if (r.mem_flags & MV_XENMEMF_soft_claim)
+        rc = domain_claim_pages_soft(d, r.nr_extents);
+    else
+        rc = domain_claim_pages(d, r.nr_extents);
     domain_put(d);
     return rc;
 }

@@ -298,7 +298,7 @@ int tmem_new_pool(struct tmem *t, struct domain *d, uint32_t flags, uint64_t uui
     if (domain_is_dying(d))
         return -ENODEV;
     if (((flags >> TMEM_POOL_VERSION_SHIFT) & TMEM_POOL_VERSION_MASK) != TMEM_SPEC_VERSION ||
-        (flags & (TMEM_POOL_SHARED | TMEM_POOL_PERSIST)) == (TMEM_POOL_SHARED | TMEM_POOL_PERSIST) ||
+        ((flags & TMEM_POOL_SHARED) && (flags & TMEM_POOL_PERSIST)) ||
         ((flags >> TMEM_POOL_PAGESIZE_SHIFT) & TMEM_POOL_PAGESIZE_MASK) != PAGE_SHIFT - 12 ||
         (flags & TMEM_POOL_PRECOMPRESSED) || (flags & TMEM_POOL_RESERVED_BITS))
         return -EPERM;

@@ -2,11 +2,12 @@
  * tmem's structures.
  *
  *   struct tmem ── shared[16] (host lock)
- *   domain ── client ── pools[16] (client lock) ── pool ── bucket[256] (bucket lock)
- *                                                    │        └─ objects (chained hash)
- *                                                    │            └─ pages (index hash)
- *                                                    └─ zpool: anonymous frames, or
- *                                                       (persistent) frames the domain owns
+ *   domain ── client ── pools[16] (client lock)
+ *                         └─ pool ── bucket[256] (bucket lock)
+ *                              │        └─ objects (chained hash)
+ *                              │            └─ pages (index hash)
+ *                              └─ zpool: anonymous frames, or
+ *                                 (persistent) frames the domain owns
  *
  * Lifetimes: a client lives as long as its domain (made on first use,
  * stopped at teardown, freed at release); a pool as long as some client's

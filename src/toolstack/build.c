@@ -81,7 +81,8 @@ void toolstack_build(struct tc_handle *t, const struct build_spec *spec, struct 
     if (rc == 0)
         rc = tc_domain_setmaxmem(t, domid, total << (PAGE_SHIFT - 10));
     if (rc == 0 && spec->use_claim) {
-        rc = tc_domain_claim_pages(t, domid, total);
+        rc = spec->soft_claim ? tc_domain_claim_pages_soft(t, domid, total)
+                              : tc_domain_claim_pages(t, domid, total);
         res->refused_at_once = rc == -ENOMEM;
     }
     if (rc)

@@ -245,12 +245,23 @@ static long tc_memory_op(struct tc_handle *t, unsigned cmd)
     return tc_hypercall(t, HC_MEMORY_OP, cmd, (uint64_t)(uintptr_t)t->resv);
 }
 
-int tc_domain_claim_pages(struct tc_handle *t, domid_t domid, uint64_t nr_pages)
+static int claim_pages(struct tc_handle *t, domid_t domid, uint64_t nr_pages, unsigned flags)
 {
     memset(t->resv, 0, sizeof(*t->resv));
     t->resv->nr_extents = nr_pages;
+    t->resv->mem_flags = flags;
     t->resv->domid = domid;
     return (int)tc_memory_op(t, XENMEM_claim_pages);
+}
+
+int tc_domain_claim_pages(struct tc_handle *t, domid_t domid, uint64_t nr_pages)
+{
+    return claim_pages(t, domid, nr_pages, 0);
+}
+
+int tc_domain_claim_pages_soft(struct tc_handle *t, domid_t domid, uint64_t nr_pages)
+{
+    return claim_pages(t, domid, nr_pages, MV_XENMEMF_soft_claim);
 }
 
 int tc_domain_claim_set(struct tc_handle *t, domid_t domid, const struct claim_entry *set,

@@ -240,7 +240,8 @@ static void op_create(struct model *m)
         else if (is_aligned_u64(gfn, SUPERPAGE_ORDER) && GFNS - gfn >= SUPERPAGE_PAGES)
             order = SUPERPAGE_ORDER;
         m->ext0[0] = gfn;
-        MCHECK_EQ(m, test_memop(m->dom0, m->r0, XENMEM_populate_physmap, m->domid, m->ext0, 1, order,
+        MCHECK_EQ(m, test_memop(m->dom0, m->r0, XENMEM_populate_physmap, m->domid, m->ext0, 1,
+                                order,
                            XENMEMF_populate_on_demand), 1);
         gfn += UINT64_C(1) << order;
     }
@@ -575,8 +576,8 @@ static void run_model(uint64_t seed, uint64_t ops)
     printf("pod model, seed %" PRIu64 ": %" PRIu64 " operations%s: %" PRIu64 " guests, %" PRIu64
            " crashed; with the cache empty, %" PRIu64 " accesses to PoD (%" PRIu64
            " with nothing zero); %" PRIu64 " faults on holes, %" PRIu64 " pages swept back\n",
-           seed, m.step, m.failed ? " (FAILED)" : "", m.lives, m.crashes, m.dry + m.dry_nothing_zero,
-           m.dry_nothing_zero, m.faults, m.sweeps_reclaimed);
+           seed, m.step, m.failed ? " (FAILED)" : "", m.lives, m.crashes,
+           m.dry + m.dry_nothing_zero, m.dry_nothing_zero, m.faults, m.sweeps_reclaimed);
     if (m.d)
         op_kill(&m);
     MCHECK_EQ(&m, domain_kill(m.bystander), 0);

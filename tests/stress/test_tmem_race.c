@@ -59,8 +59,10 @@ static void *vcpu_main(void *arg)
     uint8_t in[PAGE_SIZE], out[PAGE_SIZE];
 
     for (unsigned it = 0; it < sh->iterations; it++) {
-        unsigned kind = (unsigned)(test_rng(&v->rng) % 3), h = (unsigned)(test_rng(&v->rng) % HANDLES);
-        int pool = kind == 0 ? sh->eph[v->guest] : kind == 1 ? sh->pers[v->guest] : sh->shr[v->guest];
+        unsigned kind = (unsigned)(test_rng(&v->rng) % 3);
+        unsigned h = (unsigned)(test_rng(&v->rng) % HANDLES);
+        int pool = kind == 0 ? sh->eph[v->guest]
+                 : kind == 1 ? sh->pers[v->guest] : sh->shr[v->guest];
         /* Each vCPU its own object; shared-pool objects also name the guest. */
         struct tmem_oid oid = { { v->guest * 16 + v->id, kind, 0 } };
         uint64_t tag = oid.oid[0] << 48 | (uint64_t)kind << 40 | h;

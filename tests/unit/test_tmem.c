@@ -409,19 +409,25 @@ static void test_eviction_weights(void)
     hv_destroy(hv);
 }
 
-/* A host whose free memory tmem has soaked up builds a domain: a hard
- * claim sees only free memory and fails; a soft claim counts what tmem
- * can give back, and the build that follows takes it, scrubbed. */
+/* A host whose free memory tmem has soaked up builds a domain, through
+ * the toolstack's builder and the hypercall ABI: xl's free-memory check
+ * and a hard claim see only free memory and refuse; a soft claim counts
+ * what tmem can give back, and the build takes it, scrubbed. */
 static void test_soft_claim_build(void)
 {
     struct hv *hv = test_hv(MiB(64), 1, false);
     struct domain *a = test_domain(hv, true, 100), *b;
     uint64_t all = test_free_pages(hv), want = all / 2, freeable;
+    struct build_spec spec = { .mem_pages = want, .use_claim = true, .batch_2m = 4,
+                               .batch_4k = 64 };
     static _Alignas(PAGE_SIZE) uint8_t out[PAGE_SIZE];
-    uint8_t in[PAGE_SIZE];
+    struct build_result res;
     struct tmem_stats st;
+    struct tc_handle *t;
+    uint8_t in[PAGE_SIZE];
     int pool = tmem_new_pool(T(hv), a, EPH, 0, 0);
 
+    REQUIRE(tc_open(hv, 0, true, &t) == 0);
     for (uint32_t i = 0; i < all; i++) {
         make_page(in, i, false);
         CHECK_EQ(tmem_put(T(hv), a, pool, &OID1, i, in), 1);
@@ -430,22 +436,25 @@ static void test_soft_claim_build(void)
     freeable = heap_freeable(hv->heap);
     CHECK_EQ(freeable, st.eph_frames);
     CHECK(test_free_pages(hv) < 16);
-    b = test_domain(hv, true, want);
-    CHECK_EQ(domain_claim_pages(b, want), -ENOMEM);
-    CHECK_EQ(domain_claim_pages_soft(b, want), 0);
-    CHECK_EQ(test_outstanding(hv), want);
+    toolstack_build(t, &spec, &res);
+    CHECK(res.rc == -ENOMEM && res.refused_at_once && res.populated_pages == 0);
+    spec.use_claim = false;
+    toolstack_build(t, &spec, &res);
+    CHECK(res.rc == -ENOMEM && res.refused_at_once && res.populated_pages == 0);
+    CHECK_EQ(heap_freeable(hv->heap), freeable);
     CHECK_HV(hv);
-    /* The build: every page from the claim, tmem giving frames back. */
-    for (uint64_t gfn = 0; gfn < want; gfn++) {
-        mfn_t mfn;
-
-        CHECK_EQ(physmap_populate(b, _gfn(gfn), 0, 0, &mfn), 0);
-    }
+    /* The soft claim, and the build under it. */
+    spec.use_claim = spec.soft_claim = true;
+    toolstack_build(t, &spec, &res);
+    CHECK_EQ(res.rc, 0);
+    CHECK_EQ(res.populated_pages, want);
     CHECK_EQ(test_outstanding(hv), 0);
     tmem_get_stats(T(hv), DOMID_INVALID, &st);
     CHECK(st.eph_frames <= freeable - (want - 16));
     CHECK(st.eph_frames >= freeable - want - 16);
     /* Not a byte of what tmem held reaches the new domain. */
+    b = domain_lookup(hv->domains, res.domid);
+    REQUIRE(b != NULL);
     for (uint64_t gfn = 0; gfn < want; gfn++) {
         CHECK_EQ(guest_read(b, gfn << PAGE_SHIFT, out, PAGE_SIZE), 0);
         if (!pages_are_zero(out, 1)) {
@@ -454,13 +463,27 @@ static void test_soft_claim_build(void)
         }
     }
     CHECK_HV(hv);
+    /* The soft claim through the ABI: more than free + freeable is refused. */
+    {
+        struct domain *c = test_domain(hv, true, UINT32_MAX);
+
+        REQUIRE(c != NULL);
+        CHECK_EQ(tc_domain_claim_pages_soft(t, c->domid, test_free_pages(hv) +
+                                                         heap_freeable(hv->heap) + 2), -ENOMEM);
+        CHECK_EQ(tc_domain_claim_pages(t, c->domid, heap_freeable(hv->heap)), -ENOMEM);
+        CHECK_EQ(tc_domain_claim_pages_soft(t, c->domid, heap_freeable(hv->heap)), 0);
+        CHECK_EQ(tc_domain_claim_pages(t, c->domid, 0), 0);
+        destroy(c);
+    }
     /* What is freeable really is: all of it comes back. */
     freeable = heap_freeable(hv->heap);
     CHECK_EQ(tmem_evict_frames(T(hv), UINT64_MAX), freeable);
     CHECK_EQ(heap_freeable(hv->heap), 0);
     CHECK_HV(hv);
+    tc_close(t);
     destroy(a);
-    destroy(b);
+    (void)domain_kill(b);
+    domain_put(b);
     CHECK_EQ(test_free_pages(hv), all);
     hv_destroy(hv);
 }
@@ -936,7 +959,8 @@ static void test_zpool(void)
 HARNESS_MAIN("tmem", TEST_ENTRY(test_new_pool_rules), TEST_ENTRY(test_ephemeral_exclusive_get),
              TEST_ENTRY(test_persistent), TEST_ENTRY(test_duplicate_puts), TEST_ENTRY(test_frozen),
              TEST_ENTRY(test_shared_pools), TEST_ENTRY(test_compression),
-             TEST_ENTRY(test_eviction), TEST_ENTRY(test_eviction_weights), TEST_ENTRY(test_relinquish),
+             TEST_ENTRY(test_eviction), TEST_ENTRY(test_eviction_weights),
+             TEST_ENTRY(test_relinquish),
              TEST_ENTRY(test_soft_claim_build),
              TEST_ENTRY(test_control), TEST_ENTRY(test_save_restore),
              TEST_ENTRY(test_hypercall), TEST_ENTRY(test_sysctl),
