@@ -9,8 +9,6 @@
 
 #include "tmem_internal.h"
 
-#define ALL_CLIENTS 0xFFFFu
-
 /*
  * Frame sources.  Ephemeral frames are anonymous (freeable: the heap may
  * have them back); persistent ones belong to the domain and count in its
@@ -66,22 +64,9 @@ static void pers_frame_put(void *arg, mfn_t mfn)
     domain_put_page(d->table, mfn);
 }
 
-/* The heap's reclaimer: frames back for an allocation, and the count of
- * those that could come back (every ephemeral frame: a zspage is evicted
- * whole, and nothing else pins it). */
-static uint64_t reclaim(void *arg, unsigned order, uint64_t pages)
-{
-    struct tmem *t = arg;
-
-    /* Nothing ephemeral: nothing to give (and no scan for a block). */
-    if (atomic_load_explicit(&t->eph_frames, memory_order_relaxed) == 0)
-        return 0;
-    if (order == 0)
-        return tmem_evict_frames(arg, pages);
-    /* A block: frames freed here and there would not make one. */
-    return tmem_relinquish_block(arg, order) == 0 ? UINT64_C(1) << order : 0;
-}
-
+/* The heap's reclaimer: the count of frames that could come back (every
+ * ephemeral frame: a zspage is evicted whole, and nothing else pins it),
+ * and frames back for an allocation. */
 static uint64_t freeable(void *arg)
 {
     struct tmem *t = arg;
@@ -89,11 +74,20 @@ static uint64_t freeable(void *arg)
     return atomic_load_explicit(&t->eph_frames, memory_order_relaxed);
 }
 
+static uint64_t reclaim(void *arg, unsigned order, uint64_t pages)
+{
+    /* Nothing ephemeral: nothing to give (and no scan for a block). */
+    if (freeable(arg) == 0)
+        return 0;
+    if (order == 0)
+        return tmem_evict_frames(arg, pages);
+    /* A block: frames freed here and there would not make one. */
+    return tmem_relinquish_block(arg, order) == 0 ? UINT64_C(1) << order : 0;
+}
+
 int tmem_create(struct heap *h, struct domain_table *domains, struct fault_injector *fault,
                 struct tmem **out)
 {
-    struct heap_reclaimer r = { reclaim, freeable, NULL };
-
     struct tmem *t = fault_calloc(fault, 1, sizeof(*t));
 
     if (!t)
@@ -103,8 +97,7 @@ int tmem_create(struct heap *h, struct domain_table *domains, struct fault_injec
     t->domains = domains;
     t->fault = fault;
     lock_init(&t->lock, LOCK_RANK_TMEM_HOST, "tmem host");
-    r.arg = t;
-    heap_set_reclaimer(h, &r);
+    heap_set_reclaimer(h, &(struct heap_reclaimer){ reclaim, freeable, t });
     *out = t;
     return 0;
 }
@@ -115,6 +108,7 @@ void tmem_destroy(struct tmem *t)
         return;
     for (unsigned i = 0; i < TMEM_MAX_SHARED_POOLS; i++)
         assert(!t->shared[i]);
+    heap_set_reclaimer(t->heap, &(struct heap_reclaimer){ NULL, NULL, NULL });
     lock_fini(&t->lock);
     free(t);
 }
@@ -169,7 +163,6 @@ static struct tmem_pool *pool_new(struct tmem *t, struct tmem_client *owner, uin
     struct tmem_pool *p = fault_calloc(t->fault, 1, sizeof(*p));
     struct zpool_frame_source eph = { eph_frame_get, eph_frame_put, t };
     struct zpool_frame_source pers = { pers_frame_get, pers_frame_put, owner->d };
-    unsigned b = 0;
 
     if (!p)
         return NULL;
@@ -181,16 +174,12 @@ static struct tmem_pool *pool_new(struct tmem *t, struct tmem_client *owner, uin
     p->uuid[1] = uuid_hi;
     atomic_init(&p->refs, 1);
     atomic_init(&p->sharers, 1);
-    for (; b < TMEM_BUCKETS; b++)
-        if (tmem_bucket_init(&p->bucket[b]))
-            break;
-    if (b < TMEM_BUCKETS ||
-        zpool_create(t->m, p->persistent ? &pers : &eph, t->fault, &p->zp)) {
-        while (b-- > 0)
-            tmem_bucket_fini(&p->bucket[b]);
+    if (zpool_create(t->m, p->persistent ? &pers : &eph, t->fault, &p->zp)) {
         free(p);
         return NULL;
     }
+    for (unsigned b = 0; b < TMEM_BUCKETS; b++)
+        tmem_bucket_init(&p->bucket[b]);
     return p;
 }
 
@@ -365,29 +354,25 @@ int tmem_destroy_pool(struct tmem *t, struct domain *d, int32_t pool_id)
 {
     struct tmem_client *c = tmem_client_get(t, d, false);
     struct tmem_pool *p = NULL;
-    bool found = false;
+    int rc = 1;
 
     if (!c || pool_id < 0 || pool_id >= TMEM_MAX_POOLS)
         return 0;
     lock_acquire(&t->lock);
     lock_acquire(&c->lock);
-    if (!c->dead && c->pools[pool_id] && atomic_load(&c->migrating)) {
-        /* Its pages are being sent (Xen refused too, leaking the pool). */
-        lock_release(&c->lock);
-        lock_release(&t->lock);
-        return -EBUSY;
-    }
-    if (!c->dead && c->pools[pool_id]) {
-        found = true;
+    if (c->dead || !c->pools[pool_id])
+        rc = 0;
+    else if (atomic_load(&c->migrating))
+        rc = -EBUSY; /* its pages are being sent (Xen refused too, leaking the pool) */
+    else
         p = leave_pool(t, c, pool_id);
-    }
     lock_release(&c->lock);
     lock_release(&t->lock);
     if (p) {
         tmem_pool_flush_all(p);
         tmem_pool_put(p);
     }
-    return found ? 1 : 0;
+    return rc;
 }
 
 void tmem_domain_teardown(struct tmem *t, struct domain *d)
@@ -404,8 +389,6 @@ void tmem_domain_teardown(struct tmem *t, struct domain *d)
     for (int i = 0; i < TMEM_MAX_POOLS; i++)
         if (c->pools[i] && (gone[n] = leave_pool(t, c, i)) != NULL)
             n++;
-    if (atomic_load(&c->weight))
-        atomic_fetch_sub(&t->weight_total, atomic_load(&c->weight));
     lock_release(&c->lock);
     lock_release(&t->lock);
     for (unsigned i = 0; i < n; i++) {
@@ -427,6 +410,9 @@ void tmem_domain_release(struct tmem *t, struct domain *d)
         t->clients = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    /* Under the host lock, as set_weight: a weight set after teardown
+     * still goes with the client. */
+    atomic_fetch_sub(&t->weight_total, atomic_load(&c->weight));
     atomic_store(&d->tmem, NULL);
     lock_release(&t->lock);
     for (unsigned i = 0; i < TMEM_MAX_POOLS; i++)
@@ -440,7 +426,7 @@ void tmem_domain_release(struct tmem *t, struct domain *d)
 /*
  * Control.
  */
-/* fn for one client, or (ALL_CLIENTS) every one, under the host lock. */
+/* fn for one client, or (TMEM_ALL_CLIENTS) every one, under the host lock. */
 static int for_clients(struct tmem *t, domid_t domid, void (*fn)(struct tmem_client *c, void *arg),
                        void *arg)
 {
@@ -448,12 +434,12 @@ static int for_clients(struct tmem *t, domid_t domid, void (*fn)(struct tmem_cli
 
     lock_acquire(&t->lock);
     for (struct tmem_client *c = t->clients; c; c = c->next)
-        if (domid == ALL_CLIENTS || c->d->domid == domid) {
+        if (domid == TMEM_ALL_CLIENTS || c->d->domid == domid) {
             fn(c, arg);
             any = true;
         }
     lock_release(&t->lock);
-    return any || domid == ALL_CLIENTS ? 0 : -ENOENT;
+    return any || domid == TMEM_ALL_CLIENTS ? 0 : -ENOENT;
 }
 
 static void set_frozen(struct tmem_client *c, void *arg)

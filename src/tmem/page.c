@@ -38,13 +38,12 @@ static struct tmem_bucket *bucket_of(struct tmem_pool *p, uint64_t h)
     return &p->bucket[h % TMEM_BUCKETS];
 }
 
-int tmem_bucket_init(struct tmem_bucket *b)
+void tmem_bucket_init(struct tmem_bucket *b)
 {
     lock_init(&b->lock, LOCK_RANK_TMEM_BUCKET, "tmem bucket");
     b->nr_objects = 0;
     b->cap = 0;
     b->chains = NULL;
-    return 0;
 }
 
 void tmem_bucket_fini(struct tmem_bucket *b)
@@ -153,6 +152,15 @@ static void table_place(struct tmem_object *o, struct tmem_page *pg)
     while (o->table[i])
         i = (i + 1) & (o->cap - 1);
     o->table[i] = pg;
+}
+
+/* The page at (oid, index) in bucket b, or NULL.  Bucket lock held. */
+static struct tmem_page *page_lookup(struct tmem_bucket *b, const struct tmem_oid *oid,
+                                     uint64_t h, uint32_t index)
+{
+    struct tmem_object *o = object_find(b, oid, h);
+
+    return o ? page_find(o, index) : NULL;
 }
 
 /* Room for one more page.  -ENOMEM. */
@@ -350,7 +358,6 @@ int tmem_get(struct tmem *t, struct domain *d, int32_t pool_id, const struct tme
 {
     struct tmem_pool *p;
     struct tmem_bucket *b;
-    struct tmem_object *o;
     struct tmem_page *pg;
     uint64_t h = oid_hash(oid);
     int rc;
@@ -365,8 +372,7 @@ int tmem_get(struct tmem *t, struct domain *d, int32_t pool_id, const struct tme
     }
     b = bucket_of(p, h);
     lock_acquire(&b->lock);
-    o = object_find(b, oid, h);
-    pg = o ? page_find(o, index) : NULL;
+    pg = page_lookup(b, oid, h, index);
     rc = pg ? copy_out(p, pg, page) : 0;
     if (rc == 1) {
         atomic_fetch_add(&p->n.found_gets, 1);
@@ -394,7 +400,6 @@ int tmem_flush_page(struct tmem *t, struct domain *d, int32_t pool_id,
     uint64_t h = oid_hash(oid);
     struct tmem_pool *p;
     struct tmem_bucket *b;
-    struct tmem_object *o;
     struct tmem_page *pg;
     int rc;
 
@@ -404,8 +409,7 @@ int tmem_flush_page(struct tmem *t, struct domain *d, int32_t pool_id,
     atomic_fetch_add(&p->n.flushes, 1);
     b = bucket_of(p, h);
     lock_acquire(&b->lock);
-    o = object_find(b, oid, h);
-    pg = o ? page_find(o, index) : NULL;
+    pg = page_lookup(b, oid, h, index);
     if (pg)
         page_remove(p, b, pg, true);
     rc = flush_result(d);
@@ -414,18 +418,19 @@ int tmem_flush_page(struct tmem *t, struct domain *d, int32_t pool_id,
     return rc;
 }
 
-/* Bucket lock held. */
+/* Bucket lock held.  A removal may shift a later page into the slot just
+ * emptied, so a slot is looked at until it is empty; the last removal
+ * frees the object, so the count, not the table, ends the loop. */
 static void object_flush(struct tmem_pool *p, struct tmem_bucket *b, struct tmem_object *o)
 {
-    while (o->nr_pages > 1)
-        for (uint32_t i = 0; i < o->cap && o->nr_pages > 1; i++)
-            if (o->table[i])
-                page_remove(p, b, o->table[i], true);
-    for (uint32_t i = 0; i < o->cap; i++)
+    for (uint32_t i = 0, left = o->nr_pages; left;) {
         if (o->table[i]) {
-            page_remove(p, b, o->table[i], true); /* the object goes with it */
-            return;
+            left--;
+            page_remove(p, b, o->table[i], true);
+        } else {
+            i++;
         }
+    }
 }
 
 int tmem_flush_object(struct tmem *t, struct domain *d, int32_t pool_id,
@@ -506,13 +511,11 @@ int tmem_pool_read(struct tmem_pool *p, const struct tmem_oid *oid, uint32_t ind
 {
     uint64_t h = oid_hash(oid);
     struct tmem_bucket *b = bucket_of(p, h);
-    struct tmem_object *o;
     struct tmem_page *pg;
     int rc = 0;
 
     lock_acquire(&b->lock);
-    o = object_find(b, oid, h);
-    pg = o ? page_find(o, index) : NULL;
+    pg = page_lookup(b, oid, h, index);
     if (pg)
         rc = copy_out(p, pg, page);
     lock_release(&b->lock);
@@ -550,11 +553,11 @@ static uint64_t client_eph_pages(struct tmem_client *c)
     return n;
 }
 
-/* Evicts one zspage of c's ephemeral pools (host lock held); frames freed. */
-static unsigned evict_from(struct tmem *t, struct tmem_client *c)
+/* c's ephemeral pools that hold pages, each with a reference, into out
+ * (room for TMEM_MAX_POOLS); how many. */
+static unsigned hold_eph_pools(struct tmem_client *c, struct tmem_pool **out)
 {
-    struct tmem_pool *pools[TMEM_MAX_POOLS];
-    unsigned n = 0, frames = 0;
+    unsigned n = 0;
 
     lock_acquire(&c->lock);
     for (unsigned i = 0; i < TMEM_MAX_POOLS; i++) {
@@ -562,16 +565,22 @@ static unsigned evict_from(struct tmem *t, struct tmem_client *c)
 
         if (p && !p->persistent && atomic_load(&p->pages)) {
             atomic_fetch_add(&p->refs, 1);
-            pools[n++] = p;
+            out[n++] = p;
         }
     }
     lock_release(&c->lock);
-    for (unsigned i = 0; i < n; i++) {
-        struct tmem_pool *p = pools[(i + atomic_fetch_add(&t->evict_cursor, 1)) % n];
+    return n;
+}
 
-        if (!frames)
-            frames = zpool_evict(p->zp, tmem_evict_one, NULL);
-    }
+/* Evicts one zspage of c's ephemeral pools (host lock held); frames freed. */
+static unsigned evict_from(struct tmem *t, struct tmem_client *c)
+{
+    struct tmem_pool *pools[TMEM_MAX_POOLS];
+    unsigned n = hold_eph_pools(c, pools), frames = 0;
+    unsigned start = atomic_fetch_add(&t->evict_cursor, 1);
+
+    for (unsigned i = 0; i < n && !frames; i++)
+        frames = zpool_evict(pools[(start + i) % n]->zp, tmem_evict_one, NULL);
     for (unsigned i = 0; i < n; i++)
         tmem_pool_put(pools[i]);
     return frames;
@@ -650,30 +659,36 @@ uint64_t tmem_evict_until_free(struct tmem *t, uint64_t pages)
     return got;
 }
 
-/* The ephemeral pools of every client, with references. */
+/* The ephemeral pools of every client, each once (a shared pool is in
+ * several clients' tables), with references. */
 static size_t eph_pools(struct tmem *t, struct tmem_pool ***out)
 {
-    struct tmem_pool **pools = NULL;
+    struct tmem_pool **pools = NULL, *held[TMEM_MAX_POOLS];
     size_t n = 0, cap = 0;
 
     lock_acquire(&t->lock);
     for (struct tmem_client *c = t->clients; c; c = c->next) {
-        lock_acquire(&c->lock);
-        for (unsigned i = 0; i < TMEM_MAX_POOLS; i++) {
-            struct tmem_pool *p = c->pools[i], **more;
+        unsigned k = hold_eph_pools(c, held);
 
-            if (!p || p->persistent)
-                continue;
-            if (n == cap) {
-                more = realloc(pools, (cap = 2 * cap + 16) * sizeof(*pools));
-                if (!more)
-                    break;
-                pools = more;
+        for (unsigned i = 0; i < k; i++) {
+            bool seen = false;
+
+            for (size_t j = 0; j < n && !seen; j++)
+                seen = pools[j] == held[i];
+            if (!seen && n == cap) {
+                size_t more_cap = 2 * cap + 16;
+                struct tmem_pool **more = realloc(pools, more_cap * sizeof(*more));
+
+                if (more) {
+                    pools = more;
+                    cap = more_cap;
+                }
             }
-            atomic_fetch_add(&p->refs, 1);
-            pools[n++] = p; /* a shared pool may come twice: harmless */
+            if (seen || n == cap)
+                tmem_pool_put(held[i]); /* left out: fewer frames to choose from */
+            else
+                pools[n++] = held[i];
         }
-        lock_release(&c->lock);
     }
     lock_release(&t->lock);
     *out = pools;
@@ -690,11 +705,13 @@ static void collect_frame(void *arg, uint64_t mfn)
     struct frame_list *l = arg;
 
     if (l->n == l->cap) {
-        uint64_t *more = realloc(l->mfn, (l->cap = 2 * l->cap + 256) * sizeof(*more));
+        size_t cap = 2 * l->cap + 256;
+        uint64_t *more = realloc(l->mfn, cap * sizeof(*more));
 
         if (!more)
-            return;
+            return; /* left out: a block may be missed, never misjudged */
         l->mfn = more;
+        l->cap = cap;
     }
     l->mfn[l->n++] = mfn;
 }

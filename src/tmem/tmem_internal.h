@@ -147,6 +147,6 @@ void tmem_pool_flush_all(struct tmem_pool *p);
 size_t tmem_evict_one(void *arg, void *owner, struct zhandle h);
 unsigned tmem_pool_check(struct tmem_pool *p, struct mv_checker *c, uint64_t *bytes);
 void tmem_bucket_fini(struct tmem_bucket *b);
-int tmem_bucket_init(struct tmem_bucket *b);
+void tmem_bucket_init(struct tmem_bucket *b);
 
 #endif

@@ -343,13 +343,19 @@ static void test_eviction(void)
 static void test_relinquish(void)
 {
     struct hv *hv = test_hv(MiB(32), 1, false);
-    struct domain *d = test_domain(hv, true, 100);
+    struct domain *d = test_domain(hv, true, 100), *e = test_domain(hv, true, 100);
     uint64_t all = test_free_pages(hv);
     static _Alignas(PAGE_SIZE) uint8_t zero[PAGE_SIZE];
     struct heap_owner anon = { 0 };
     uint8_t in[PAGE_SIZE];
     mfn_t mfn;
-    int pool = tmem_new_pool(T(hv), d, EPH, 0, 0);
+    int pool;
+
+    /* A shared pool, in two clients' tables: its frames count once. */
+    REQUIRE(tmem_set_auth(T(hv), d->domid, 9, 9, true) == 0);
+    REQUIRE(tmem_set_auth(T(hv), e->domid, 9, 9, true) == 0);
+    pool = tmem_new_pool(T(hv), d, SHARED, 9, 9);
+    REQUIRE(pool == 0 && tmem_new_pool(T(hv), e, SHARED, 9, 9) == 0);
 
     for (uint32_t i = 0; i < all + 100; i++) {
         make_page(in, i, false);
@@ -369,6 +375,7 @@ static void test_relinquish(void)
     tmem_evict_until_free(T(hv), 2000);
     CHECK(test_free_pages(hv) >= 2000);
     CHECK_HV(hv);
+    destroy(e);
     destroy(d);
     CHECK_EQ(test_free_pages(hv), all);
     hv_destroy(hv);
