@@ -72,6 +72,14 @@ struct domain {
     char crash_reason[192];        /* set once, by domain_crash */
 
     _Atomic bool crashed;          /* domain_crash was called: it runs no more */
+    /* Paused by its controller (Xen creates domUs paused; the toolstack
+     * unpauses them when built): its guest model waits. */
+    _Atomic bool paused;
+
+    /* vNUMA (XEN_DOMCTL_setvnumainfo): each virtual node's physical one,
+     * for XENMEMF_vnode.  Under lock. */
+    unsigned nr_vnodes;
+    uint8_t vnode_to_pnode[MAX_NUMNODES];
 
     /* Under the heap's account lock. */
     struct heap_claims claims;

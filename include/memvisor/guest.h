@@ -16,6 +16,8 @@ int guest_boot_scrub(struct domain *d, uint64_t nr_pages) MV_MUST_CHECK;
 /* A workload that dirties nr_pages from gfn: each page gets a non-zero
  * pattern derived from seed and its gfn.  0 or the first error. */
 int guest_dirty(struct domain *d, uint64_t gfn, uint64_t nr_pages, uint64_t seed) MV_MUST_CHECK;
+/* The word guest_dirty writes at offsets 0 and 2048 of page gfn: never 0. */
+uint64_t guest_page_pattern(uint64_t seed, uint64_t gfn);
 /* Whether the pages hold what guest_dirty wrote: 0, -EIO (a page differs),
  * or an access error. */
 int guest_verify(struct domain *d, uint64_t gfn, uint64_t nr_pages, uint64_t seed) MV_MUST_CHECK;
@@ -46,6 +48,11 @@ struct guest_pagecache_stats {
 int guest_pagecache_create(struct hv *hv, struct domain *d, uint64_t gfn0, uint64_t frames,
                            struct guest_pagecache **out) MV_MUST_CHECK;
 void guest_pagecache_destroy(struct guest_pagecache *pc);
+/* Resizes the cache within the frames it was created with: shrinking
+ * evicts the pages of the frames given up into tmem (the guest may then
+ * give those frames away); growing adds empty frames, which must be
+ * populated.  Returns the new size. */
+uint64_t guest_pagecache_resize(struct guest_pagecache *pc, uint64_t frames);
 /* Page `index` of `file` into buf (PAGE_SIZE): 0, -EIO (wrong bytes), or
  * an access's error. */
 int guest_pagecache_read(struct guest_pagecache *pc, uint64_t file, uint32_t index,
@@ -68,6 +75,8 @@ int guest_swap_create(struct hv *hv, struct domain *d, struct guest_swap **out) 
 void guest_swap_destroy(struct guest_swap *sw);
 int guest_swap_out(struct guest_swap *sw, gfn_t gfn, uint32_t slot) MV_MUST_CHECK;
 int guest_swap_in(struct guest_swap *sw, uint32_t slot, gfn_t gfn) MV_MUST_CHECK;
+/* Frees a slot without reading it (the page's owner freed the page). */
+void guest_swap_discard(struct guest_swap *sw, uint32_t slot);
 void guest_swap_stats(const struct guest_swap *sw, struct guest_swap_stats *out);
 
 #endif

@@ -40,6 +40,9 @@ struct hv {
     /* Told of each domain's death (hv_on_domain_death). */
     void (*_Atomic on_death)(void *arg, domid_t domid);
     void *on_death_arg;
+    /* Told when the toolstack unpauses a domain (hv_on_domain_unpause). */
+    void (*_Atomic on_unpause)(void *arg, domid_t domid);
+    void *on_unpause_arg;
 };
 
 MV_API void hv_config_default(struct hv_config *cfg);
@@ -53,6 +56,9 @@ MV_API void hv_destroy(struct hv *hv);
  * can destroy a domain; fn must not destroy domains itself.
  */
 MV_API void hv_on_domain_death(struct hv *hv, void (*fn)(void *arg, domid_t domid), void *arg);
+/* Tells fn when XEN_DOMCTL_unpausedomain unpauses a domain (memvisord
+ * starts its guest model then), with no lock held. */
+MV_API void hv_on_domain_unpause(struct hv *hv, void (*fn)(void *arg, domid_t domid), void *arg);
 /* Runs every checker (heap, domains, each p2m); counts violations.  The
  * host must be quiescent. */
 MV_API unsigned hv_check(struct hv *hv, FILE *report);

@@ -12,6 +12,7 @@
 #include "memvisor/heap.h"
 #include "memvisor/hv.h"
 #include "memvisor/hypercall.h"
+#include "memvisor/store.h"
 
 struct tc_handle;
 
@@ -46,6 +47,8 @@ struct tc_dominfo {
     domid_t domid;
     bool dying;
     bool hvm;
+    bool paused;
+    uint8_t uuid[16];
     uint64_t tot_pages;
     uint64_t max_pages;
     uint64_t outstanding_pages;
@@ -53,6 +56,21 @@ struct tc_dominfo {
 };
 /* *domid: DOMID_ANY (or 0) to pick one; receives the new id. */
 int tc_domain_create(struct tc_handle *t, domid_t *domid, bool hvm, unsigned max_vcpus) MV_MUST_CHECK;
+/* The same with the domain's handle (its UUID, which libxl names it by). */
+int tc_domain_create_uuid(struct tc_handle *t, domid_t *domid, bool hvm, unsigned max_vcpus,
+                          const uint8_t uuid[16]) MV_MUST_CHECK;
+/* XEN_DOMCTL_pausedomain / unpausedomain (memvisord boots a domain's
+ * guest model when it is first unpaused). */
+int tc_domain_pause(struct tc_handle *t, domid_t domid, bool pause) MV_MUST_CHECK;
+/* XEN_DOMCTL_setvnumainfo: vnode i on pnode vnode_to_pnode[i], its
+ * memory [end of vnode i-1, vnode_end_gfn[i]) (at most 16 vnodes, 64
+ * vCPUs, spread over the vnodes). */
+int tc_domain_setvnuma(struct tc_handle *t, domid_t domid, unsigned nr_vnodes,
+                       const unsigned *vnode_to_pnode, const uint64_t *vnode_end_gfn,
+                       unsigned nr_vcpus) MV_MUST_CHECK;
+/* XENMEM_set_pod_target, in pages. */
+int tc_domain_set_pod_target(struct tc_handle *t, domid_t domid,
+                             uint64_t target_pages) MV_MUST_CHECK;
 int tc_domain_destroy(struct tc_handle *t, domid_t domid) MV_MUST_CHECK;
 int tc_domain_setmaxmem(struct tc_handle *t, domid_t domid, uint64_t max_kib) MV_MUST_CHECK;
 /* XENMEM_claim_pages: nr_pages is the absolute total; 0 cancels. */
@@ -79,6 +97,33 @@ long tc_decrease_reservation(struct tc_handle *t, domid_t domid, uint64_t nr, un
                              const uint64_t *extents);
 long tc_increase_reservation(struct tc_handle *t, domid_t domid, uint64_t nr, unsigned order,
                              unsigned mem_flags, uint64_t *extents);
+
+/*
+ * The toolstack's xenstore: in process (a privileged connection to a
+ * store) or a xenstore socket.  Paths are absolute; values are strings.
+ * 0 or -errno.
+ */
+struct tc_store;
+/* A store's domain_exists for a host (arg: the struct hv). */
+bool tc_domain_alive(void *hv, domid_t domid);
+int tc_store_local(struct store *s, struct tc_store **out) MV_MUST_CHECK;
+int tc_store_connect(const char *path, struct tc_store **out) MV_MUST_CHECK;
+void tc_store_close(struct tc_store *x);
+int tc_xs_read(struct tc_store *x, uint32_t tx, const char *path, char *value,
+               size_t cap) MV_MUST_CHECK;
+int tc_xs_write(struct tc_store *x, uint32_t tx, const char *path, const char *value) MV_MUST_CHECK;
+int tc_xs_printf(struct tc_store *x, uint32_t tx, const char *path, const char *fmt, ...)
+    MV_PRINTF(4, 5) MV_MUST_CHECK;
+int tc_xs_mkdir(struct tc_store *x, uint32_t tx, const char *path) MV_MUST_CHECK;
+int tc_xs_rm(struct tc_store *x, uint32_t tx, const char *path) MV_MUST_CHECK;
+/* perms: space-separated, as xenstore-chmod takes them ("n0 r5"). */
+int tc_xs_set_perms(struct tc_store *x, uint32_t tx, const char *path,
+                    const char *perms) MV_MUST_CHECK;
+int tc_xs_directory(struct tc_store *x, uint32_t tx, const char *path, char *buf, size_t cap,
+                    size_t *len) MV_MUST_CHECK;
+int tc_xs_transaction_start(struct tc_store *x, uint32_t *tx) MV_MUST_CHECK;
+int tc_xs_transaction_end(struct tc_store *x, uint32_t tx, bool commit) MV_MUST_CHECK;
+int tc_xs_introduce(struct tc_store *x, domid_t domid) MV_MUST_CHECK;
 
 /*
  * The domain builder (libxc's meminit for an HVM guest, reduced to memory):

@@ -13,6 +13,7 @@
 
 #include "daemon.h"
 #include "memvisor/store.h"
+#include "memvisor/toolstack.h"
 
 struct daemon_xenstore {
     struct hv *hv;
@@ -21,17 +22,6 @@ struct daemon_xenstore {
     int stop_fd;
     pthread_t thread;
 };
-
-static bool domain_alive(void *arg, domid_t domid)
-{
-    struct hv *hv = arg;
-    struct domain *d = domain_lookup(hv->domains, domid);
-    bool alive = d && !domain_is_dying(d);
-
-    if (d)
-        domain_put(d);
-    return alive;
-}
 
 static void domain_died(void *arg, domid_t domid)
 {
@@ -76,7 +66,7 @@ int daemon_xenstore_start(const struct daemon_config *cfg, struct hv *hv,
     store_config_default(&scfg);
     scfg.quota = cfg->store_quota;
     scfg.log = *log;
-    scfg.domain_exists = domain_alive;
+    scfg.domain_exists = tc_domain_alive;
     scfg.domain_arg = hv;
     store_server_config_default(&vcfg);
     vcfg.path = cfg->xenstore_path;

@@ -129,6 +129,7 @@ int domain_create(struct domain_table *t, domid_t domid, const struct domain_con
     d->created_ns = mv_now_ns();
     atomic_init(&d->refcount, 2); /* the table's and the caller's */
     atomic_init(&d->state, DOMAIN_ALIVE);
+    atomic_init(&d->paused, !cfg->privileged);
     atomic_init(&d->last_alloc_node, heap_nr_nodes(t->heap) - 1);
     lock_init(&d->lock, LOCK_RANK_DOMAIN, "domain");
     d->alloc_owner.claims = &d->claims;

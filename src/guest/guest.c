@@ -21,8 +21,7 @@ int guest_boot_scrub(struct domain *d, uint64_t nr_pages)
     return 0;
 }
 
-/* A page's pattern: never zero in its first word. */
-static uint64_t pattern(uint64_t seed, uint64_t gfn)
+uint64_t guest_page_pattern(uint64_t seed, uint64_t gfn)
 {
     return ((seed ^ gfn) * UINT64_C(0x9E3779B97F4A7C15)) | 1;
 }
@@ -30,7 +29,7 @@ static uint64_t pattern(uint64_t seed, uint64_t gfn)
 int guest_dirty(struct domain *d, uint64_t gfn, uint64_t nr_pages, uint64_t seed)
 {
     for (uint64_t i = 0; i < nr_pages; i++) {
-        uint64_t v = pattern(seed, gfn + i);
+        uint64_t v = guest_page_pattern(seed, gfn + i);
         /* The first word and one deep in the page: the quick check and
          * the full check each have something to find. */
         int rc = guest_write(d, (gfn + i) << PAGE_SHIFT, &v, sizeof(v));
@@ -53,7 +52,7 @@ int guest_verify(struct domain *d, uint64_t gfn, uint64_t nr_pages, uint64_t see
             rc = guest_read(d, ((gfn + i) << PAGE_SHIFT) + 2048, &b, sizeof(b));
         if (rc)
             return rc;
-        if (a != pattern(seed, gfn + i) || b != a)
+        if (a != guest_page_pattern(seed, gfn + i) || b != a)
             return -EIO;
     }
     return 0;

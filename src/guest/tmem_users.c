@@ -88,7 +88,7 @@ struct guest_pagecache {
     struct tmem_caller c;
     struct domain *d;
     int32_t pool;
-    uint64_t gfn0, frames, hand;
+    uint64_t gfn0, frames, capacity, hand;
     struct cache_slot *slot;
     struct guest_pagecache_stats st;
     uint8_t disk[PAGE_SIZE];
@@ -116,7 +116,7 @@ int guest_pagecache_create(struct hv *hv, struct domain *d, uint64_t gfn0, uint6
     pc->pool = pool >= 0 ? (int32_t)pool : -1;
     pc->d = d;
     pc->gfn0 = gfn0;
-    pc->frames = frames;
+    pc->frames = pc->capacity = frames;
     *out = pc;
     return 0;
 }
@@ -136,6 +136,11 @@ int guest_pagecache_read(struct guest_pagecache *pc, uint64_t file, uint32_t ind
     int rc;
 
     pc->st.reads++;
+    if (pc->frames == 0) { /* all given up: straight from the disk */
+        pc->st.disk_reads++;
+        guest_disk_page(file, index, buf);
+        return 0;
+    }
     for (s = 0; s < pc->frames; s++)
         if (pc->slot[s].used && pc->slot[s].file == file && pc->slot[s].index == index)
             break;
@@ -175,6 +180,22 @@ int guest_pagecache_read(struct guest_pagecache *pc, uint64_t file, uint32_t ind
         return rc;
     guest_disk_page(file, index, pc->disk);
     return memcmp(buf, pc->disk, PAGE_SIZE) ? -EIO : 0;
+}
+
+uint64_t guest_pagecache_resize(struct guest_pagecache *pc, uint64_t frames)
+{
+    frames = min_u64(frames, pc->capacity);
+    for (uint64_t s = frames; s < pc->frames; s++) {
+        if (pc->slot[s].used && pc->pool >= 0 &&
+            call(&pc->c, TMEM_PUT_PAGE, pc->pool, pc->slot[s].file, pc->slot[s].index,
+                 pc->gfn0 + s) == 1)
+            pc->st.tmem_puts++;
+        pc->slot[s].used = false;
+    }
+    pc->frames = frames;
+    if (pc->hand >= frames)
+        pc->hand = 0;
+    return frames;
 }
 
 void guest_pagecache_stats(const struct guest_pagecache *pc, struct guest_pagecache_stats *out)
@@ -290,6 +311,16 @@ int guest_swap_in(struct guest_swap *sw, uint32_t slot, gfn_t gfn)
     free(page);
     sw->disk[slot] = NULL;
     return rc;
+}
+
+void guest_swap_discard(struct guest_swap *sw, uint32_t slot)
+{
+    if (sw->pool >= 0)
+        (void)call(&sw->c, TMEM_FLUSH_PAGE, sw->pool, swap_oid(slot), swap_index(slot), 0);
+    if (slot < sw->disk_slots) {
+        free(sw->disk[slot]);
+        sw->disk[slot] = NULL;
+    }
 }
 
 void guest_swap_stats(const struct guest_swap *sw, struct guest_swap_stats *out)

@@ -54,6 +54,12 @@ void hv_on_domain_death(struct hv *hv, void (*fn)(void *arg, domid_t domid), voi
     atomic_store_explicit(&hv->on_death, fn, memory_order_release);
 }
 
+void hv_on_domain_unpause(struct hv *hv, void (*fn)(void *arg, domid_t domid), void *arg)
+{
+    hv->on_unpause_arg = arg;
+    atomic_store_explicit(&hv->on_unpause, fn, memory_order_release);
+}
+
 /* The host CPU's clock, for physinfo's cpu_khz; 0 if unknown. */
 static uint32_t read_cpu_khz(void)
 {

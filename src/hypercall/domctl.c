@@ -92,7 +92,7 @@ void hc_fill_domaininfo(struct domain *d, struct xen_domctl_getdomaininfo *info)
     if (di.state != DOMAIN_ALIVE)
         info->flags |= XEN_DOMINF_dying;
     else
-        info->flags |= XEN_DOMINF_blocked; /* no vCPU is ever running here */
+        info->flags |= atomic_load(&d->paused) ? XEN_DOMINF_paused : XEN_DOMINF_blocked;
     if (di.cdf_flags & XEN_DOMCTL_CDF_hvm)
         info->flags |= XEN_DOMINF_hvm_guest;
     if (di.cdf_flags & XEN_DOMCTL_CDF_hap)
@@ -161,6 +161,66 @@ static long claim_memory(const struct hc_caller *c, struct domain *d,
     return domain_claim_set(d, set, in->nr_claims);
 }
 
+/* XEN_DOMCTL_setvnumainfo (Xen's vnuma_init checks); memvisor keeps the
+ * vnode-to-pnode map, which XENMEMF_vnode uses. */
+static long set_vnuma(const struct hc_caller *c, struct domain *d,
+                      const struct xen_domctl_vnuma *v)
+{
+    unsigned to_pnode[MAX_NUMNODES], cpu_node;
+    unsigned nr_nodes = heap_nr_nodes(c->hv->heap);
+    xen_vmemrange_t range;
+
+    if (v->nr_vnodes == 0 || v->nr_vnodes > MAX_NUMNODES || v->pad ||
+        v->nr_vcpus != d->config.max_vcpus || v->nr_vmemranges == 0 ||
+        v->nr_vmemranges > 4 * (uint32_t)MAX_NUMNODES)
+        return -EINVAL;
+    if (guest_copy_from(c->mem, to_pnode, HANDLE_ADDR(v->vnode_to_pnode), v->nr_vnodes * sizeof(unsigned)))
+        return -EFAULT;
+    for (unsigned i = 0; i < v->nr_vnodes; i++)
+        if (to_pnode[i] >= nr_nodes)
+            return -EINVAL;
+    for (unsigned i = 0; i < v->nr_vcpus; i++) {
+        if (guest_copy_from(c->mem, &cpu_node, HANDLE_ADDR(v->vcpu_to_vnode) + i * sizeof(unsigned),
+                            sizeof(cpu_node)))
+            return -EFAULT;
+        if (cpu_node >= v->nr_vnodes)
+            return -EINVAL;
+    }
+    for (unsigned i = 0; i < v->nr_vmemranges; i++) {
+        if (guest_copy_from(c->mem, &range, HANDLE_ADDR(v->vmemrange) + i * sizeof(range), sizeof(range)))
+            return -EFAULT;
+        if (range.nid >= v->nr_vnodes || range.start >= range.end || range.flags)
+            return -EINVAL;
+    }
+    lock_acquire(&d->lock);
+    d->nr_vnodes = v->nr_vnodes;
+    for (unsigned i = 0; i < v->nr_vnodes; i++)
+        d->vnode_to_pnode[i] = (uint8_t)to_pnode[i];
+    lock_release(&d->lock);
+    return 0;
+}
+
+/* Xen refuses both on oneself and on a dying domain. */
+static long pause_unpause(const struct hc_caller *c, struct domain *d, bool pause)
+{
+    void (*fn)(void *, domid_t);
+
+    if (d->domid == c->domid)
+        return -EINVAL;
+    if (domain_is_dying(d))
+        return -EINVAL;
+    if (pause) {
+        atomic_store(&d->paused, true);
+        return 0;
+    }
+    if (atomic_exchange(&d->paused, false)) {
+        fn = atomic_load_explicit(&c->hv->on_unpause, memory_order_acquire);
+        if (fn)
+            fn(c->hv->on_unpause_arg, d->domid);
+    }
+    return 0;
+}
+
 long do_domctl(const struct hc_caller *c, uint64_t arg)
 {
     struct xen_domctl op;
@@ -185,6 +245,9 @@ long do_domctl(const struct hc_caller *c, uint64_t arg)
         copyback = rc == 0;
         break;
     case XEN_DOMCTL_destroydomain:
+    case XEN_DOMCTL_pausedomain:
+    case XEN_DOMCTL_unpausedomain:
+    case XEN_DOMCTL_setvnumainfo:
     case XEN_DOMCTL_max_mem:
     case MV_DOMCTL_claim_memory:
         d = op.domain < DOMID_FIRST_RESERVED ? domain_lookup(c->hv->domains, op.domain) : NULL;
@@ -197,6 +260,10 @@ long do_domctl(const struct hc_caller *c, uint64_t arg)
             rc = d->domid == c->domid ? -EINVAL : domain_kill(d);
             if (rc == 0)
                 mv_log(&c->hv->log, MV_LOG_INFO, "d%u: destroyed", d->domid);
+        } else if (op.cmd == XEN_DOMCTL_setvnumainfo) {
+            rc = set_vnuma(c, d, &op.u.vnuma);
+        } else if (op.cmd == XEN_DOMCTL_pausedomain || op.cmd == XEN_DOMCTL_unpausedomain) {
+            rc = pause_unpause(c, d, op.cmd == XEN_DOMCTL_pausedomain);
         } else if (op.cmd == XEN_DOMCTL_max_mem) {
             /* max_pages = min(max_memkb / 4, UINT_MAX); lowering below
              * tot_pages is allowed ("ratchet down"). */

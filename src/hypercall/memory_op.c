@@ -196,8 +196,10 @@ static void populate_physmap(const struct hc_caller *c, struct memop_args *a)
     }
 }
 
-/* Xen's construct_memop_from_reservation and propagate_node. */
-static int memflags_from_reservation(const struct hc_caller *c,
+/* Xen's construct_memop_from_reservation and propagate_node.  A vnode
+ * request names one of the target domain's virtual nodes: any caller may
+ * make it, exact or not, and it goes to that vnode's physical node. */
+static int memflags_from_reservation(const struct hc_caller *c, struct domain *d,
                                      const struct xen_memory_reservation *r, unsigned *out)
 {
     unsigned bits = XENMEMF_get_address_bits(r->mem_flags);
@@ -210,8 +212,21 @@ static int memflags_from_reservation(const struct hc_caller *c,
             return -EINVAL;
         memflags = MEMF_bits(bits);
     }
-    if (r->mem_flags & XENMEMF_vnode)
-        return -EINVAL; /* no virtual NUMA layouts yet */
+    if (r->mem_flags & XENMEMF_vnode) {
+        int rc = 0;
+
+        lock_acquire(&d->lock);
+        if (d->nr_vnodes && node >= d->nr_vnodes) {
+            rc = -EINVAL;
+        } else if (d->nr_vnodes) {
+            memflags |= MEMF_node(d->vnode_to_pnode[node]);
+            if (r->mem_flags & XENMEMF_exact_node_request)
+                memflags |= MEMF_exact_node;
+        }
+        lock_release(&d->lock);
+        *out = memflags;
+        return rc;
+    }
     if (node != NUMA_NO_NODE) {
         if (c->privileged) {
             if (node >= MAX_NUMNODES)
@@ -243,7 +258,7 @@ static long reservation_op(const struct hc_caller *c, unsigned op, uint64_t star
         return (long)start_extent;
     if (hc_lookup_target(c, r.domid, &a.d))
         return (long)start_extent;
-    if (memflags_from_reservation(c, &r, &a.memflags)) {
+    if (memflags_from_reservation(c, a.d, &r, &a.memflags)) {
         domain_put(a.d);
         return (long)start_extent;
     }

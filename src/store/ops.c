@@ -420,6 +420,13 @@ static int do_set_perms(struct request *r)
     for (uint16_t i = 1; i < nr; i++)
         if (!store_domain_exists(ctx->s, perms[i].id) && perms[i].id != STORE_DOMID_ANY)
             perms[i].perms |= STORE_PERM_IGNORE;
+    /* Xen's domain_alloc_permrefs: a domain named here is known from now
+     * on, so the entry stays live when the toolstack introduces it later
+     * (libxl sets a new domain's permissions before introducing it). */
+    for (uint16_t i = 0; i < nr; i++)
+        if (perms[i].id < STORE_MAX_DOMID && !(perms[i].perms & STORE_PERM_IGNORE) &&
+            !store_domain_get(ctx->s, (domid_t)perms[i].id, true))
+            return -ENOMEM;
     if ((rc = get_path(r, r->payload, alen, true, path, &plen)) ||
         (rc = get_node(r, path, plen, STORE_PERM_WRITE | STORE_PERM_OWNER, &v)))
         return rc;

@@ -210,10 +210,18 @@ int tc_xen_version(struct tc_handle *t, unsigned *major, unsigned *minor, char e
 
 int tc_domain_create(struct tc_handle *t, domid_t *domid, bool hvm, unsigned max_vcpus)
 {
+    return tc_domain_create_uuid(t, domid, hvm, max_vcpus, NULL);
+}
+
+int tc_domain_create_uuid(struct tc_handle *t, domid_t *domid, bool hvm, unsigned max_vcpus,
+                          const uint8_t uuid[16])
+{
     struct xen_domctl_createdomain *cd = &t->domctl->u.createdomain;
     long rc;
 
     memset(t->domctl, 0, sizeof(*t->domctl));
+    if (uuid)
+        memcpy(cd->handle, uuid, sizeof(cd->handle));
     cd->flags = hvm ? (XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap) : 0;
     cd->max_vcpus = max_vcpus;
     cd->max_grant_frames = -1;
@@ -233,6 +241,40 @@ int tc_domain_destroy(struct tc_handle *t, domid_t domid)
     return (int)tc_domctl(t, XEN_DOMCTL_destroydomain, domid);
 }
 
+int tc_domain_pause(struct tc_handle *t, domid_t domid, bool pause)
+{
+    memset(t->domctl, 0, sizeof(*t->domctl));
+    return (int)tc_domctl(t, pause ? XEN_DOMCTL_pausedomain : XEN_DOMCTL_unpausedomain, domid);
+}
+
+int tc_domain_setvnuma(struct tc_handle *t, domid_t domid, unsigned nr_vnodes,
+                       const unsigned *vnode_to_pnode, const uint64_t *vnode_end_gfn,
+                       unsigned nr_vcpus)
+{
+    struct xen_domctl_vnuma *v = &t->domctl->u.vnuma;
+    unsigned *to_pnode = (unsigned *)t->scratch, *cpu = to_pnode + MAX_NUMNODES;
+    xen_vmemrange_t *ranges = (xen_vmemrange_t *)(cpu + 64);
+    uint64_t start = 0;
+
+    if (!nr_vnodes || nr_vnodes > 16 || nr_vcpus > 64)
+        return -EINVAL;
+    memset(t->domctl, 0, sizeof(*t->domctl));
+    for (unsigned i = 0; i < nr_vnodes; i++) {
+        to_pnode[i] = vnode_to_pnode[i];
+        ranges[i] = (xen_vmemrange_t){ start << PAGE_SHIFT, vnode_end_gfn[i] << PAGE_SHIFT, 0, i };
+        start = vnode_end_gfn[i];
+    }
+    for (unsigned i = 0; i < nr_vcpus; i++)
+        cpu[i] = i % nr_vnodes;
+    v->nr_vnodes = nr_vnodes;
+    v->nr_vmemranges = nr_vnodes;
+    v->nr_vcpus = nr_vcpus;
+    v->vnode_to_pnode.p = to_pnode;
+    v->vcpu_to_vnode.p = cpu;
+    v->vmemrange.p = ranges;
+    return (int)tc_domctl(t, XEN_DOMCTL_setvnumainfo, domid);
+}
+
 int tc_domain_setmaxmem(struct tc_handle *t, domid_t domid, uint64_t max_kib)
 {
     memset(t->domctl, 0, sizeof(*t->domctl));
@@ -243,6 +285,16 @@ int tc_domain_setmaxmem(struct tc_handle *t, domid_t domid, uint64_t max_kib)
 static long tc_memory_op(struct tc_handle *t, unsigned cmd)
 {
     return tc_hypercall(t, HC_MEMORY_OP, cmd, (uint64_t)(uintptr_t)t->resv);
+}
+
+int tc_domain_set_pod_target(struct tc_handle *t, domid_t domid, uint64_t target_pages)
+{
+    struct xen_pod_target *pt = (struct xen_pod_target *)t->scratch;
+
+    memset(pt, 0, sizeof(*pt));
+    pt->target_pages = target_pages;
+    pt->domid = domid;
+    return (int)tc_hypercall(t, HC_MEMORY_OP, XENMEM_set_pod_target, (uint64_t)(uintptr_t)pt);
 }
 
 static int claim_pages(struct tc_handle *t, domid_t domid, uint64_t nr_pages, unsigned flags)
@@ -289,6 +341,8 @@ static void dominfo_from_xen(const struct xen_domctl_getdomaininfo *x, struct tc
     out->domid = x->domain;
     out->dying = x->flags & XEN_DOMINF_dying;
     out->hvm = x->flags & XEN_DOMINF_hvm_guest;
+    out->paused = x->flags & XEN_DOMINF_paused;
+    memcpy(out->uuid, x->handle, sizeof(out->uuid));
     out->tot_pages = x->tot_pages;
     out->max_pages = x->max_pages;
     out->outstanding_pages = x->outstanding_pages;

@@ -1,0 +1,93 @@
+/*
+ * xl: what libxl does with a domain's memory (specs A13 and B2), so that
+ * Debian's real xl and memvisor agree to the KiB.
+ *
+ *  - xl_layout: the arithmetic of a build from max (M), target (T) and
+ *    video (V) memory: PoD iff not PV and T < M; Xen's max_pages T + 1024
+ *    KiB; the physmap M - V with the VGA hole and the MMIO hole; PoD
+ *    target (T - V)/4 - 0x20 pages; memory/target T - V (- 1024 with PoD);
+ *    memory/static-max M.
+ *  - xl_create: createdomain, the xenstore directories with libxl's
+ *    permissions, max_mem, claim, PoD target, populate, the claim's
+ *    release, the memory keys, xenstore's introduction, unpause: in
+ *    libxl's order.
+ *  - xl_mem_set / xl_mem_max: libxl_set_memory_target and
+ *    libxl_domain_setmaxmem, formulas and checks.
+ *
+ * Errors: -errno, with libxl's message (or a clearer one) in err.
+ */
+#ifndef MEMVISOR_XL_H
+#define MEMVISOR_XL_H
+
+#include "memvisor/guest_os.h"
+#include "memvisor/toolstack.h"
+
+#define XL_MAXMEM_CONSTANT_KIB 1024 /* LIBXL_MAXMEM_CONSTANT */
+#define XL_HVM_EXTRA_MEMORY_KIB 2048
+#define XL_PV_EXTRA_MEMORY_KIB 1024
+#define XL_VGA_HOLE_PAGES 0x20      /* LIBXL_VGA_HOLE_SIZE */
+#define XL_MIN_DOM0_KIB (128 * 1024)
+
+enum xl_type { XL_PV = 0, XL_HVM, XL_PVH };
+
+struct xl_vnode {
+    uint64_t size_kib;
+    unsigned pnode;
+};
+
+/* A domain's memory configuration: what xl parses from an xl.cfg. */
+struct xl_domain {
+    char name[64];
+    enum xl_type type;
+    uint64_t max_kib;      /* maxmem (M) */
+    uint64_t target_kib;   /* memory (T) */
+    uint64_t video_kib;    /* V: videoram, or the default of the vga kind */
+    bool claim;            /* claim_mode */
+    unsigned vcpus;
+    unsigned nr_vnodes;    /* 0: no vNUMA */
+    struct xl_vnode vnodes[GUEST_MAX_VNODES];
+    uint64_t mmio_hole_kib; /* below 4 GiB (default 256 MiB) */
+    uint8_t uuid[16];      /* all zero: xl_create makes one */
+};
+
+void xl_domain_default(struct xl_domain *cfg);
+
+struct xl_layout {
+    bool pod;
+    uint64_t maxmem_kib;        /* Xen's max_pages, in KiB, at build */
+    uint64_t total_pages;       /* (M - V) / 4 */
+    uint64_t target_pages;      /* (T - V) / 4 */
+    uint64_t vga_hole_pages;
+    uint64_t pod_target_pages;  /* with PoD */
+    uint64_t claim_pages;       /* with claim_mode */
+    uint64_t xs_target_kib, xs_static_max_kib, xs_videoram_kib;
+    unsigned nr_ram;            /* the physmap = the guest's e820 RAM */
+    struct guest_ram_range ram[GUEST_MAX_RANGES];
+    uint64_t need_kib;          /* libxl_domain_need_memory */
+};
+
+/* 0, or -EINVAL with err naming what cannot be honoured. */
+int xl_layout(const struct xl_domain *cfg, struct xl_layout *out, char *err, size_t errlen)
+    MV_MUST_CHECK;
+
+/* Builds the domain and, if unpause, lets it run.  On failure the domain
+ * is destroyed and its nodes removed.  userdata_dir: where to write
+ * libxl's record of the domain (libxl-json, which Debian's xl mem-set and
+ * mem-max read), NULL for none. */
+int xl_create(struct tc_handle *t, struct tc_store *xs, const struct xl_domain *cfg,
+              bool unpause, const char *userdata_dir, domid_t *domid, char *err,
+              size_t errlen) MV_MUST_CHECK;
+/* Destroys the domain and removes its xenstore nodes and libxl record. */
+int xl_destroy(struct tc_handle *t, struct tc_store *xs, domid_t domid,
+               const char *userdata_dir, char *err, size_t errlen) MV_MUST_CHECK;
+/* libxl_set_memory_target(domid, kib, relative, enforce); xl mem-set is
+ * relative = false, enforce = true. */
+int xl_mem_set(struct tc_handle *t, struct tc_store *xs, domid_t domid, int64_t kib,
+               bool relative, bool enforce, char *err, size_t errlen) MV_MUST_CHECK;
+/* libxl_domain_setmaxmem. */
+int xl_mem_max(struct tc_handle *t, struct tc_store *xs, domid_t domid, uint64_t kib,
+               char *err, size_t errlen) MV_MUST_CHECK;
+/* "xxxxxxxx-xxxx-..." */
+void xl_uuid_string(const uint8_t uuid[16], char out[37]);
+
+#endif
