@@ -26,9 +26,15 @@ static void usage(FILE *out)
           "  info                      host memory: total, free, claimed, per node\n"
           "  list                      domains and their memory\n"
           "  claims                    domains and their outstanding claims\n"
+          "  create [--paused] [--userdata DIR] CFG\n"
+          "                            build a domain from an xl.cfg (Xen's parser) in\n"
+          "                            libxl's order and boot its guest model; prints its id\n"
           "  create [--max SIZE] [--claim SIZE] [--pv] [--domid N] [--vcpus N]\n"
           "                            an empty domain; prints its id\n"
-          "  destroy DOMID\n"
+          "  destroy DOM               a domain by name or id, and its xenstore nodes\n"
+          "  mem-set DOM SIZE          the balloon target, with libxl's arithmetic (SIZE\n"
+          "                            in xl's units: MiB without a suffix)\n"
+          "  mem-max DOM SIZE          the static maximum, as xl mem-max\n"
           "  claim DOMID SIZE          stake a claim: the domain's total (0 cancels)\n"
           "  populate DOMID SIZE [--extent 4k|2m|1g] [--gfn N]\n"
           "                            give the domain memory, as a domain builder does\n"
@@ -61,6 +67,13 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    /* create with a config file, destroy by name, mem-set, mem-max: xl's. */
+    if ((!strcmp(argv[1], "create") && argc >= 3 &&
+         (argv[2][0] != '-' || !strcmp(argv[2], "--paused") ||
+          !strcmp(argv[2], "--userdata"))) ||
+        !strcmp(argv[1], "mem-set") || !strcmp(argv[1], "mem-max") ||
+        (!strcmp(argv[1], "destroy") && argc == 3))
+        return cmd_xl(argv[1], argc - 1, argv + 1, socket_path);
     for (const char *const *v = (const char *const[]){ "info", "list", "claims", "create",
                                                       "destroy", "claim", "populate", NULL };
          *v; v++)

@@ -52,11 +52,19 @@ void server_close(struct server *srv);
 struct daemon_xenstore;
 
 /* Creates the store, writes dom0's nodes and serves the xenstore socket
- * from a thread; the store hears of every domain's death.  -EADDRINUSE
+ * from a thread.  -EADDRINUSE
  * when another instance serves the socket; failures are logged. */
 int daemon_xenstore_start(const struct daemon_config *cfg, struct hv *hv,
                           const struct mv_logger *log, struct daemon_xenstore **out);
 /* Stops serving, disconnects every client, destroys the store. */
 void daemon_xenstore_stop(struct daemon_xenstore *x);
+struct store *daemon_xenstore_store(struct daemon_xenstore *x);
+
+/* Guest models (guests.c): each domain's boots when it is first unpaused
+ * and stops when it dies; the store hears of every domain's death. */
+struct daemon_guests;
+int daemon_guests_start(struct hv *hv, struct store *store, const struct mv_logger *log,
+                        struct daemon_guests **out);
+void daemon_guests_stop(struct daemon_guests *dg);
 
 #endif

@@ -23,11 +23,6 @@ struct daemon_xenstore {
     pthread_t thread;
 };
 
-static void domain_died(void *arg, domid_t domid)
-{
-    store_domain_gone(arg, domid);
-}
-
 static void *serve(void *arg)
 {
     struct daemon_xenstore *x = arg;
@@ -90,7 +85,6 @@ int daemon_xenstore_start(const struct daemon_config *cfg, struct hv *hv,
     rc = -pthread_create(&x->thread, NULL, serve, x);
     if (rc)
         goto fail;
-    hv_on_domain_death(hv, domain_died, x->store);
     *out = x;
     return 0;
 fail:
@@ -102,13 +96,17 @@ fail:
     return rc;
 }
 
+struct store *daemon_xenstore_store(struct daemon_xenstore *x)
+{
+    return x->store;
+}
+
 void daemon_xenstore_stop(struct daemon_xenstore *x)
 {
     uint64_t one = 1;
 
     if (!x)
         return;
-    hv_on_domain_death(x->hv, NULL, NULL);
     if (write(x->stop_fd, &one, sizeof(one)) == sizeof(one))
         pthread_join(x->thread, NULL);
     close(x->stop_fd);

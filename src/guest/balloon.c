@@ -336,9 +336,21 @@ static void selfballoon(struct guest_os *g, uint64_t now_s)
     set_target(g, tgt);
 }
 
+/* What a guest agent reports (XAPI's data/meminfo_*, KiB): the memory
+ * the guest has, and how much of it is free; and in vnode mode each
+ * node's balloon. */
 static void report_sizes(struct guest_os *g)
 {
+    uint64_t total = (uint64_t)(g->nr_pages - g->balloon_pages) << 2, free_kib = 0;
     char path[64];
+
+    for (unsigned v = 0; v < g->cfg.nr_vnodes; v++)
+        free_kib += (uint64_t)g->vn[v].free.len << 2;
+    if (total != g->reported_total) {
+        xs_write_u64(g, "data/meminfo_total", total);
+        xs_write_u64(g, "data/meminfo_free", free_kib);
+        g->reported_total = total;
+    }
 
     for (unsigned v = 0; v < g->cfg.nr_vnodes && g->vnode_mode; v++) {
         uint64_t kib = (uint64_t)g->vn[v].balloon.len << 2;

@@ -86,6 +86,7 @@ struct guest_os {
     bool vnode_offered, vnode_mode;
     uint64_t vnode_target[GUEST_MAX_VNODES];
     uint64_t vnode_reported[GUEST_MAX_VNODES];
+    uint64_t reported_total;
     uint64_t self_target;
     uint64_t next_self_s, next_report_s;
 };

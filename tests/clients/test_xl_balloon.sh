@@ -1,0 +1,119 @@
+#!/bin/sh
+# Debian's real xl mem-set and mem-max on a running guest model in
+# memvisord: `memvisor create` builds two guests from an xl.cfg (Xen's
+# libxlutil parses it) and boots their models; xl mem-set moves one, the
+# guest's balloon follows (its agent's data/meminfo_total shows it), and
+# xenstore-ls shows the keys libxl expects.  memvisor's own mem-set on the
+# other guest must agree with xl's to the KiB.
+#   test_xl_balloon.sh MEMVISORD MEMVISOR LIBDIR XEN_UTILS_ROOT
+set -u
+memvisord=$1 memvisor=$2 libdir=$3 xroot=$4
+xl=$xroot/usr/lib/xen-4.17/bin/xl
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+[ -x "$xl" ] || { echo "no xl at $xl (scripts/fetch-xen-utils.sh unpacks it)"; exit 1; }
+# libxl keeps its record of each domain in /var/lib/xen (compiled in).
+mkdir -p /var/lib/xen || { echo "cannot make /var/lib/xen (libxl's records): run as root"; exit 1; }
+
+dir=$(mktemp -d)
+cleanup() {
+    [ -n "${dpid:-}" ] && kill -TERM "$dpid" 2>/dev/null && wait "$dpid"
+    rm -f /var/lib/xen/userdata-?.*."${stamp:-none}"*
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+MEMVISOR_SOCKET=$dir/hypercall.sock XENSTORED_PATH=$dir/xenstored.sock
+export MEMVISOR_SOCKET XENSTORED_PATH
+"$memvisord" --socket "$MEMVISOR_SOCKET" --xenstore-socket "$XENSTORED_PATH" --ram 1G \
+    --log-level warn 2>"$dir/daemon.log" &
+dpid=$!
+i=0
+while { [ ! -S "$MEMVISOR_SOCKET" ] || [ ! -S "$XENSTORED_PATH" ]; } && [ $i -lt 100 ]; do
+    sleep 0.05; i=$((i + 1))
+done
+
+# Fixed UUIDs (so cleanup finds libxl's records): memory 128 MiB, maxmem 256,
+# 8 MiB of video (cirrus): PoD.
+stamp=7e57ba11
+for n in 1 2; do
+    cat >"$dir/vm$n.cfg" <<CFG
+# a guest booted ballooned
+name = "vm$n"
+type = "hvm"
+memory = 128
+maxmem = 256
+vcpus = 2
+uuid = "$stamp-0000-4000-8000-00000000000$n"
+guest_working_set = 32
+CFG
+done
+d1=$("$memvisor" create --userdata /var/lib/xen "$dir/vm1.cfg") || fail "create vm1"
+d2=$("$memvisor" create --userdata /var/lib/xen "$dir/vm2.cfg") || fail "create vm2"
+XL="env LD_LIBRARY_PATH=$libdir $xl"
+key() { xenstore-read "/local/domain/$1/$2" 2>/dev/null; }
+# Waits until a key has a value (10 s).
+await() {
+    i=0
+    while [ "$(key "$1" "$2")" != "$3" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    [ "$(key "$1" "$2")" = "$3" ] || fail "d$1 $2: $(key "$1" "$2"), not $3"
+}
+
+# At build: libxl's keys; static-max M, target T - V - 1024 (PoD), videoram.
+[ "$(key "$d1" memory/static-max)" = 262144 ] || fail "static-max $(key "$d1" memory/static-max)"
+[ "$(key "$d1" memory/target)" = 121856 ] || fail "target $(key "$d1" memory/target)"
+[ "$(key "$d1" memory/videoram)" = 8192 ] || fail "videoram $(key "$d1" memory/videoram)"
+# The guest booted, offered its balloon and followed the target: Linux's
+# correction takes static-max less its RAM (video + the VGA hole, 8320 KiB).
+await "$d1" control/feature-balloon 1
+await "$d1" data/meminfo_total $((121856 - 8320))
+
+# xl mem-set 200m: target 200 MiB - videoram; /vm/<uuid>/memory in MiB.
+$XL mem-set vm1 200m 2>"$dir/memset.err" || fail "xl mem-set: $(cat "$dir/memset.err")"
+[ "$(key "$d1" memory/target)" = 196608 ] || fail "after mem-set: target $(key "$d1" memory/target)"
+[ "$(xenstore-read "/vm/$stamp-0000-4000-8000-000000000001/memory")" = 192 ] ||
+    fail "/vm/<uuid>/memory: $(xenstore-read "/vm/$stamp-0000-4000-8000-000000000001/memory")"
+await "$d1" data/meminfo_total $((196608 - 8320))
+# ... and memvisor's mem-set on vm2 writes the same.
+"$memvisor" mem-set vm2 200m || fail "memvisor mem-set"
+[ "$(key "$d2" memory/target)" = 196608 ] || fail "memvisor mem-set: target $(key "$d2" memory/target)"
+[ "$(xenstore-read "/vm/$stamp-0000-4000-8000-000000000002/memory")" = 192 ] || fail "vm2 /vm memory"
+await "$d2" data/meminfo_total $((196608 - 8320))
+# Xen's view agrees too: both have max_pages (200 MiB + 1024 KiB) / 4.
+$XL list >"$dir/list" 2>/dev/null
+row() { awk -v n="$1" '$1 == n { print $3 }' "$dir/list"; }
+[ "$(row vm1)" = "$(row vm2)" ] || fail "xl list Mem: vm1 $(row vm1), vm2 $(row vm2)"
+"$memvisor" list >"$dir/mlist"
+maxes=$(awk -v a="$d1" -v b="$d2" '$1 == a || $1 == b { print $3 }' "$dir/mlist" | sort -u)
+[ "$maxes" = 201 ] || fail "max MiB: $maxes"
+
+# Down again with xl: the balloon inflates.
+$XL mem-set vm1 100m 2>/dev/null || fail "xl mem-set 100m"
+await "$d1" data/meminfo_total $((94208 - 8320))
+# libxl's refusals: above static-max, and mem-max below the target.
+if $XL mem-set vm1 300m 2>"$dir/err"; then fail "xl mem-set above static-max worked"; fi
+if "$memvisor" mem-set vm2 300m 2>"$dir/err2"; then fail "memvisor mem-set above static-max"; fi
+grep -q memory_static_max "$dir/err2" || fail "memvisor's message: $(cat "$dir/err2")"
+if $XL mem-max vm1 64m 2>"$dir/err"; then fail "xl mem-max below the target worked"; fi
+# xl mem-max 300m: static-max and Xen's max (300 MiB + 1024 KiB).
+$XL mem-max vm1 300m 2>/dev/null || fail "xl mem-max"
+[ "$(key "$d1" memory/static-max)" = 307200 ] || fail "mem-max: $(key "$d1" memory/static-max)"
+"$memvisor" mem-max vm2 300m || fail "memvisor mem-max"
+[ "$(key "$d2" memory/static-max)" = 307200 ] || fail "memvisor mem-max: static-max"
+xenstore-ls "/local/domain/$d1" >"$dir/ls" 2>&1 || fail "xenstore-ls"
+for k in static-max target videoram feature-balloon meminfo_total name vm; do
+    grep -q "^ *$k = " "$dir/ls" || fail "xenstore-ls has no $k"
+done
+
+# Destroy: the guest stops, the nodes and libxl's records go.
+"$memvisor" destroy vm1 || fail "destroy vm1"
+[ -z "$(key "$d1" name)" ] || fail "vm1's nodes remain"
+! ls /var/lib/xen/userdata-d."$d1".$stamp* >/dev/null 2>&1 || fail "vm1's libxl record remains"
+kill -TERM "$dpid"; wait "$dpid"; drc=$?; dpid=
+[ $drc -eq 0 ] || fail "memvisord exited with $drc"
+! grep -q "Sanitizer" "$dir/daemon.log" || fail "sanitizer report from memvisord"
+if [ $failures -ne 0 ]; then
+    echo "--- xenstore-ls"; cat "$dir/ls"; echo "--- daemon"; cat "$dir/daemon.log"
+fi
+echo "xl balloon: $failures failures"
+[ $failures -eq 0 ]
