@@ -424,7 +424,7 @@ uint64_t balloon_deflate_on_oom(struct guest_os *g)
             got += (uint64_t)r;
     }
     if (got) {
-        g->st.oom_deflates++;
+        g->ctr.oom_deflates++;
         /* The balloon driver's target stays: virtio's "actual" drops. */
     }
     return got;
@@ -457,7 +457,7 @@ int balloon_report_free(struct guest_os *g, uint64_t now_s)
                 dq_push_back(k < (unsigned)done ? &vn->reported : &vn->free, idx[k]);
             }
             total += n;
-            g->st.reports += (uint64_t)done;
+            g->ctr.reports += (uint64_t)done;
             if ((unsigned)done < n)
                 break;
         }

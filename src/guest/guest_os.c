@@ -160,7 +160,7 @@ int guest_swap_out_page(struct guest_os *g, uint32_t i)
     g->slot_ident[slot] = g->ident[i];
     dq_push_back(&g->swapped, slot);
     g->state[i] = PG_FREE;
-    g->st.swap_outs++;
+    g->ctr.swap_outs++;
     return 0;
 }
 
@@ -190,9 +190,9 @@ static int grow_one(struct guest_os *g, bool from_swap)
             rc = guest_read(g->d, (g->gfn[i] << PAGE_SHIFT) + 2048, &b, sizeof(b));
         dq_push_back(&g->free_slots, slot);
         if (!rc && (a != want || b != want))
-            g->st.verify_failures++;
+            g->ctr.verify_failures++;
         g->ident[i] = g->slot_ident[slot];
-        g->st.swap_ins++;
+        g->ctr.swap_ins++;
     } else {
         rc = guest_dirty(g->d, g->gfn[i], 1, g->cfg.seed);
         g->ident[i] = g->gfn[i];
@@ -232,7 +232,7 @@ static int workload_step(struct guest_os *g, uint64_t now_s)
     uint64_t held = used + g->swapped.len;
     int rc = 0;
 
-    g->st.want_pages = want;
+    g->ctr.want_pages = want;
     /* Shrinking: drop swapped pages first, then resident ones. */
     for (uint64_t n = 0; held > want && n < WORKLOAD_STEP; n++, held--) {
         if (g->swapped.len) {
@@ -256,7 +256,7 @@ static int workload_step(struct guest_os *g, uint64_t now_s)
     for (uint64_t n = 0; held < want && n < WORKLOAD_STEP && rc == 0; n++, held++)
         rc = grow_one(g, false);
     if (rc == -ENOMEM || rc == -ENOSPC) {
-        g->st.oom_failures++;
+        g->ctr.oom_failures++;
         rc = 0;
     }
     for (uint64_t n = 0; g->swapped.len && n < WORKLOAD_STEP && rc == 0; n++) {
@@ -286,13 +286,13 @@ static int cache_step(struct guest_os *g)
         int rc = guest_pagecache_read(g->cache, page / 1024, (uint32_t)(page % 1024), buf);
 
         if (rc == -EIO)
-            g->st.verify_failures++;
+            g->ctr.verify_failures++;
         else if (rc)
             return rc;
     }
     guest_pagecache_stats(g->cache, &cs);
-    g->st.cache_reads = cs.reads;
-    g->st.cache_tmem_hits = cs.tmem_hits;
+    g->ctr.cache_reads = cs.reads;
+    g->ctr.cache_tmem_hits = cs.tmem_hits;
     return 0;
 }
 
@@ -317,6 +317,15 @@ void guest_os_publish(struct guest_os *g)
     struct guest_os_status *st = &g->st;
 
     pthread_mutex_lock(&g->mu);
+    st->want_pages = g->ctr.want_pages;
+    st->oom_deflates = g->ctr.oom_deflates;
+    st->oom_failures = g->ctr.oom_failures;
+    st->swap_outs = g->ctr.swap_outs;
+    st->swap_ins = g->ctr.swap_ins;
+    st->reports = g->ctr.reports;
+    st->cache_reads = g->ctr.cache_reads;
+    st->cache_tmem_hits = g->ctr.cache_tmem_hits;
+    st->verify_failures = g->ctr.verify_failures;
     st->current_pages = g->nr_pages - g->balloon_pages;
     st->balloon_pages = g->balloon_pages;
     st->used_pages = guest_os_used(g);
@@ -403,9 +412,11 @@ static void *guest_main(void *arg)
     /* Linux's balloon_wait_finish: under PoD the kernel must not touch
      * more than its target, so init waits for the balloon. */
     if (g->cfg.balloon && g->cfg.hvm) {
+        uint64_t since = guest_os_now_s(g);
+
         set_state(g, GUEST_BALLOON_WAIT);
         while (guest_os_alive(g) && !balloon_reached(g)) {
-            if (guest_os_now_s(g) >= BALLOON_BOOT_TIMEOUT_S) {
+            if (guest_os_now_s(g) - since >= BALLOON_BOOT_TIMEOUT_S) {
                 domain_crash(g->d, "d%u: balloon wait timed out at boot", g->cfg.domid);
                 guest_os_crash(g, -ETIMEDOUT, "boot: the balloon did not reach its target");
                 return NULL;

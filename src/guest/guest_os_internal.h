@@ -51,6 +51,7 @@ struct guest_os {
     bool event;            /* a watch fired (under mu) */
     _Atomic bool stop;
     struct guest_os_status st; /* under mu for other threads */
+    struct guest_os_status ctr; /* the thread's counters, published into st */
 
     /* The memory map, indexed. */
     uint32_t nr_pages;

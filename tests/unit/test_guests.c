@@ -405,6 +405,7 @@ static void test_pod_boot_needs_the_balloon(void)
     REQUIRE(xl_create(fx.tc, fx.xs, &d, true, NULL, &domid, fx.err, sizeof(fx.err)) == 0);
     guest_cfg(&fx, &gc, domid, &l);
     gc.boot_scrub = true; /* Windows-like: zeroes all of RAM first */
+    gc.second_ns = 20 * 1000 * 1000; /* the 180 s boot wait: 3.6 s, for sanitizers */
     gc.phases[0] = (struct guest_phase){ 0, 4096 };
     gc.nr_phases = 1;
     REQUIRE(guest_os_start(&gc, &g) == 0);
