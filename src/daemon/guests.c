@@ -61,24 +61,18 @@ static unsigned memory_map(struct domain *d, struct guest_ram_range *out, unsign
     return n;
 }
 
-static uint64_t option(struct store *s, domid_t domid, const char *key, uint64_t dflt)
+static uint64_t option(struct store_conn *c, domid_t domid, const char *key, uint64_t dflt)
 {
-    struct store_conn *c;
     char path[96], buf[32], *end;
     size_t len;
-    uint64_t v = dflt;
+    uint64_t v;
 
-    if (store_conn_open(s, 0, true, NULL, &c))
-        return dflt;
     snprintf(path, sizeof(path), "/local/domain/%u/memvisor/guest/%s", domid, key);
-    if (store_read(c, 0, path, buf, sizeof(buf) - 1, &len) == 0) {
-        buf[len] = '\0';
-        v = strtoull(buf, &end, 10);
-        if (end == buf || *end)
-            v = dflt;
-    }
-    store_conn_close(c);
-    return v;
+    if (!c || store_read(c, 0, path, buf, sizeof(buf) - 1, &len))
+        return dflt;
+    buf[len] = '\0';
+    v = strtoull(buf, &end, 10);
+    return end == buf || *end ? dflt : v;
 }
 
 static void on_unpause(void *arg, domid_t domid)
@@ -87,6 +81,7 @@ static void on_unpause(void *arg, domid_t domid)
     struct guest_os_config cfg;
     struct domain *d = domain_lookup(dg->hv->domains, domid);
     struct guest_os *g = NULL;
+    struct store_conn *xs;
     int rc;
 
     if (!d)
@@ -98,13 +93,17 @@ static void on_unpause(void *arg, domid_t domid)
     cfg.hvm = domain_is_translated(d);
     cfg.nr_ram = memory_map(d, cfg.ram, GUEST_MAX_RANGES);
     domain_put(d);
-    cfg.balloon = option(dg->store, domid, "balloon", 1);
-    cfg.selfballoon = option(dg->store, domid, "selfballoon", 0);
-    cfg.free_page_reporting = option(dg->store, domid, "free-page-reporting", 0);
-    cfg.deflate_on_oom = option(dg->store, domid, "deflate-on-oom", 0);
-    cfg.boot_scrub = option(dg->store, domid, "boot-scrub", 0);
-    cfg.phases[0].working_set_pages = option(dg->store, domid, "working-set-kib", 0) >> 2;
+    if (store_conn_open(dg->store, 0, true, NULL, &xs))
+        xs = NULL; /* the defaults, then */
+    cfg.balloon = option(xs, domid, "balloon", 1);
+    cfg.selfballoon = option(xs, domid, "selfballoon", 0);
+    cfg.free_page_reporting = option(xs, domid, "free-page-reporting", 0);
+    cfg.deflate_on_oom = option(xs, domid, "deflate-on-oom", 0);
+    cfg.boot_scrub = option(xs, domid, "boot-scrub", 0);
+    cfg.phases[0].working_set_pages = option(xs, domid, "working-set-kib", 0) >> 2;
     cfg.nr_phases = 1;
+    if (xs)
+        store_conn_close(xs);
     pthread_mutex_lock(&dg->mu);
     for (unsigned i = 0; i < dg->nr; i++)
         if (dg->slot[i].domid == domid && !dg->slot[i].dead)

@@ -106,42 +106,61 @@ bool guest_os_alive(const struct guest_os *g)
 /* A free page for the workload: from the free lists (lowest first), else
  * a reported page repopulated, else out of the balloon (deflate-on-OOM),
  * else a resident page swapped out to make room.  -ENOMEM if none. */
-static int take_page(struct guest_os *g, uint32_t *out)
+static bool take_free(struct guest_os *g, uint32_t *out)
 {
-    for (unsigned pass = 0; pass < 4; pass++) {
-        for (unsigned v = 0; v < g->cfg.nr_vnodes; v++) {
-            struct vnode_lists *vn = &g->vn[v];
-
-            if (pass == 0 && vn->free.len) {
-                *out = dq_pop_front(&vn->free);
-                return 0;
-            }
-            if (pass == 1 && vn->reported.len) {
-                uint32_t i = dq_pop_back(&vn->reported);
-
-                if (balloon_populate_one(g, i) == 0) {
-                    g->state[i] = PG_FREE;
-                    *out = i;
-                    return 0;
-                }
-                dq_push_back(&vn->reported, i);
-            }
-            if (pass == 3 && vn->used.len && g->swap) {
-                uint32_t i = dq_pop_front(&vn->used); /* the coldest */
-                int rc = guest_swap_out_page(g, i);
-
-                if (rc == 0) {
-                    *out = i;
-                    return 0;
-                }
-                dq_push_front(&vn->used, i);
-                return rc;
-            }
+    for (unsigned v = 0; v < g->cfg.nr_vnodes; v++) {
+        if (g->vn[v].free.len) {
+            *out = dq_pop_front(&g->vn[v].free);
+            return true;
         }
-        if (pass == 2 && g->cfg.deflate_on_oom && balloon_deflate_on_oom(g) > 0)
-            pass = (unsigned)-1; /* the deflated pages are free now */
+    }
+    return false;
+}
+
+static bool take_reported(struct guest_os *g, uint32_t *out)
+{
+    for (unsigned v = 0; v < g->cfg.nr_vnodes; v++) {
+        struct deque *reported = &g->vn[v].reported;
+
+        if (reported->len) {
+            uint32_t i = dq_pop_back(reported);
+
+            if (balloon_populate_one(g, i) == 0) {
+                g->state[i] = PG_FREE;
+                *out = i;
+                return true;
+            }
+            dq_push_back(reported, i);
+        }
+    }
+    return false;
+}
+
+/* The coldest resident page, its data swapped out to make room. */
+static int swap_out_coldest(struct guest_os *g, uint32_t *out)
+{
+    for (unsigned v = 0; v < g->cfg.nr_vnodes; v++) {
+        if (g->vn[v].used.len) {
+            uint32_t i = dq_pop_front(&g->vn[v].used);
+            int rc = guest_swap_out_page(g, i);
+
+            if (rc == 0)
+                *out = i;
+            else
+                dq_push_front(&g->vn[v].used, i);
+            return rc;
+        }
     }
     return -ENOMEM;
+}
+
+static int take_page(struct guest_os *g, uint32_t *out)
+{
+    do {
+        if (take_free(g, out) || take_reported(g, out))
+            return 0;
+    } while (g->cfg.deflate_on_oom && balloon_deflate_on_oom(g) > 0);
+    return g->swap ? swap_out_coldest(g, out) : -ENOMEM;
 }
 
 int guest_swap_out_page(struct guest_os *g, uint32_t i)
@@ -559,10 +578,11 @@ static int lay_out(struct guest_os *g)
     for (uint32_t i = 0; i < g->nr_pages; i++) {
         if (g->cache_frames && i >= g->cache_first && i < g->cache_first + g->cache_frames)
             g->state[i] = PG_CACHE;
-        else if (cfg->populated_pages && i >= cfg->populated_pages)
-            g->state[i] = PG_BALLOON, dq_push_back(&g->vn[g->vnode[i]].balloon, i),
+        else if (cfg->populated_pages && i >= cfg->populated_pages) {
+            g->state[i] = PG_BALLOON;
+            dq_push_back(&g->vn[g->vnode[i]].balloon, i);
             g->balloon_pages++;
-        else
+        } else
             dq_push_back(&g->vn[g->vnode[i]].free, i);
     }
     return 0;

@@ -5,31 +5,14 @@
 # memory, `xl claims` their claims.  libxl reads the domains' names from
 # memvisord's own xenstore.
 #   test_xl.sh MEMVISORD MEMVISOR LIBDIR XEN_UTILS_ROOT
-set -u
-memvisord=$1 memvisor=$2 libdir=$3 xroot=$4
-xl=$xroot/usr/lib/xen-4.17/bin/xl
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/xl_support.sh"
 
-[ -x "$xl" ] || { echo "no xl at $xl (scripts/fetch-xen-utils.sh unpacks it)"; exit 1; }
-command -v xenstore-write >/dev/null || { echo "xenstore-write missing (xenstore-utils)"; exit 1; }
-
-dir=$(mktemp -d)
 cleanup() {
     [ -n "${dpid:-}" ] && kill -TERM "$dpid" 2>/dev/null && wait "$dpid"
     rm -rf "$dir"
 }
 trap cleanup EXIT
-
-MEMVISOR_SOCKET=$dir/hypercall.sock XENSTORED_PATH=$dir/xenstored.sock
-export MEMVISOR_SOCKET XENSTORED_PATH
-"$memvisord" --socket "$MEMVISOR_SOCKET" --xenstore-socket "$XENSTORED_PATH" --ram 2G --nodes 2 \
-    --log-level warn 2>"$dir/daemon.log" &
-dpid=$!
-i=0
-while { [ ! -S "$MEMVISOR_SOCKET" ] || [ ! -S "$XENSTORED_PATH" ]; } && [ $i -lt 100 ]; do
-    sleep 0.05; i=$((i + 1))
-done
+start_memvisord --ram 2G --nodes 2
 
 # Two domains: one claimed and partly populated, one populated in 4 KiB.
 d1=$("$memvisor" create --max 512M --claim 256M) || fail "create d1"
@@ -40,7 +23,6 @@ d2=$("$memvisor" create --max 1G) || fail "create d2"
 xenstore-write "/local/domain/$d1/name" "vm-$d1" "/local/domain/$d2/name" "vm-$d2" ||
     fail "xenstore-write"
 
-XL="env LD_LIBRARY_PATH=$libdir $xl"
 # 2 GiB less frame 0 is 524287 pages; 64 MiB + 300 MiB are in use; d1's
 # claim of 256 MiB less the 64 MiB it has is 49152 pages.  xl prints MiB,
 # rounding down, and free_memory is free less outstanding.
@@ -84,9 +66,7 @@ $XL list >"$dir/list" 2>/dev/null
 
 # Without memvisord, xl says so and fails.  (The daemon must stop cleanly,
 # with nothing from a sanitizer in its log.)
-kill -TERM "$dpid"; wait "$dpid"; drc=$?; dpid=
-[ $drc -eq 0 ] || fail "memvisord exited with $drc"
-! grep -q "Sanitizer" "$dir/daemon.log" || fail "sanitizer report from memvisord"
+stop_memvisord
 if $XL info >/dev/null 2>"$dir/down.err"; then
     fail "xl info succeeded without memvisord"
 fi

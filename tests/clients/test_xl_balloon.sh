@@ -6,32 +6,17 @@
 # xenstore-ls shows the keys libxl expects.  memvisor's own mem-set on the
 # other guest must agree with xl's to the KiB.
 #   test_xl_balloon.sh MEMVISORD MEMVISOR LIBDIR XEN_UTILS_ROOT
-set -u
-memvisord=$1 memvisor=$2 libdir=$3 xroot=$4
-xl=$xroot/usr/lib/xen-4.17/bin/xl
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-[ -x "$xl" ] || { echo "no xl at $xl (scripts/fetch-xen-utils.sh unpacks it)"; exit 1; }
+. "$(dirname "$0")/xl_support.sh"
 # libxl keeps its record of each domain in /var/lib/xen (compiled in).
 mkdir -p /var/lib/xen || { echo "cannot make /var/lib/xen (libxl's records): run as root"; exit 1; }
 
-dir=$(mktemp -d)
 cleanup() {
     [ -n "${dpid:-}" ] && kill -TERM "$dpid" 2>/dev/null && wait "$dpid"
     rm -f /var/lib/xen/userdata-?.*."${stamp:-none}"*
     rm -rf "$dir"
 }
 trap cleanup EXIT
-MEMVISOR_SOCKET=$dir/hypercall.sock XENSTORED_PATH=$dir/xenstored.sock
-export MEMVISOR_SOCKET XENSTORED_PATH
-"$memvisord" --socket "$MEMVISOR_SOCKET" --xenstore-socket "$XENSTORED_PATH" --ram 1G \
-    --log-level warn 2>"$dir/daemon.log" &
-dpid=$!
-i=0
-while { [ ! -S "$MEMVISOR_SOCKET" ] || [ ! -S "$XENSTORED_PATH" ]; } && [ $i -lt 100 ]; do
-    sleep 0.05; i=$((i + 1))
-done
+start_memvisord --ram 1G
 
 # Fixed UUIDs (so cleanup finds libxl's records): memory 128 MiB, maxmem 256,
 # 8 MiB of video (cirrus): PoD.
@@ -50,7 +35,6 @@ CFG
 done
 d1=$("$memvisor" create --userdata /var/lib/xen "$dir/vm1.cfg") || fail "create vm1"
 d2=$("$memvisor" create --userdata /var/lib/xen "$dir/vm2.cfg") || fail "create vm2"
-XL="env LD_LIBRARY_PATH=$libdir $xl"
 key() { xenstore-read "/local/domain/$1/$2" 2>/dev/null; }
 # Waits until a key has a value (10 s).
 await() {
@@ -109,9 +93,7 @@ done
 "$memvisor" destroy vm1 || fail "destroy vm1"
 [ -z "$(key "$d1" name)" ] || fail "vm1's nodes remain"
 ! ls /var/lib/xen/userdata-d."$d1".$stamp* >/dev/null 2>&1 || fail "vm1's libxl record remains"
-kill -TERM "$dpid"; wait "$dpid"; drc=$?; dpid=
-[ $drc -eq 0 ] || fail "memvisord exited with $drc"
-! grep -q "Sanitizer" "$dir/daemon.log" || fail "sanitizer report from memvisord"
+stop_memvisord
 if [ $failures -ne 0 ]; then
     echo "--- xenstore-ls"; cat "$dir/ls"; echo "--- daemon"; cat "$dir/daemon.log"
 fi

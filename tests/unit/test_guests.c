@@ -69,6 +69,19 @@ static void guest_cfg(struct fx *fx, struct guest_os_config *g, domid_t domid,
     g->second_ns = 2 * 1000 * 1000; /* 2 ms: back-off of 1..32 s takes 2..64 ms */
 }
 
+/* Lays out d and builds it, unpaused; gc gets its guest's defaults. */
+static bool build(struct fx *fx, const struct xl_domain *d, struct xl_layout *l, domid_t *domid,
+                  struct guest_os_config *gc)
+{
+    if (xl_layout(d, l, fx->err, sizeof(fx->err)) ||
+        xl_create(fx->tc, fx->xs, d, true, NULL, domid, fx->err, sizeof(fx->err))) {
+        fprintf(stderr, "  %s: %s\n", d->name, fx->err);
+        return false;
+    }
+    guest_cfg(fx, gc, *domid, l);
+    return true;
+}
+
 static void sleep_ms(unsigned ms)
 {
     struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
@@ -99,6 +112,24 @@ static bool at_current(const struct guest_os_status *st, uint64_t pages)
 static bool used_is(const struct guest_os_status *st, uint64_t pages)
 {
     return st->used_pages == pages;
+}
+
+/* Node 0's balloon (pages) in the high half of arg, node 1's in the low. */
+static bool vnode_balloons(const struct guest_os_status *st, uint64_t arg)
+{
+    return st->vnode_balloon_pages[0] == arg >> 32 &&
+           st->vnode_balloon_pages[1] == (arg & UINT32_MAX);
+}
+
+static bool reported_over(const struct guest_os_status *st, uint64_t pages)
+{
+    return st->reported_pages > pages;
+}
+
+/* The working set down to 4096 pages, the guest within `pages`. */
+static bool selfballooned(const struct guest_os_status *st, uint64_t pages)
+{
+    return st->want_pages == 4096 && st->current_pages <= pages;
 }
 
 static bool in_state(const struct guest_os_status *st, uint64_t state)
@@ -264,9 +295,7 @@ static void test_balloon_follows_mem_set(void)
 
     fx_init(&fx, GiB(1), 1);
     hvm(&d, "vm1", 128, 256);
-    REQUIRE(xl_layout(&d, &l, fx.err, sizeof(fx.err)) == 0);
-    REQUIRE(xl_create(fx.tc, fx.xs, &d, true, NULL, &domid, fx.err, sizeof(fx.err)) == 0);
-    guest_cfg(&fx, &gc, domid, &l);
+    REQUIRE(build(&fx, &d, &l, &domid, &gc));
     gc.phases[0] = (struct guest_phase){ 0, 8192 }; /* 32 MiB of work */
     gc.nr_phases = 1;
     REQUIRE(guest_os_start(&gc, &g) == 0);
@@ -330,9 +359,7 @@ static void test_backoff_and_cancel(void)
      * 256 MiB, ballooned down to 64. */
     fx_init(&fx, MiB(512), 1);
     hvm(&d, "vm1", 256, 256);
-    REQUIRE(xl_layout(&d, &l, fx.err, sizeof(fx.err)) == 0);
-    REQUIRE(xl_create(fx.tc, fx.xs, &d, true, NULL, &domid, fx.err, sizeof(fx.err)) == 0);
-    guest_cfg(&fx, &gc, domid, &l);
+    REQUIRE(build(&fx, &d, &l, &domid, &gc));
     REQUIRE(guest_os_start(&gc, &g) == 0);
     diff = KIB(256) / 4 - (l.total_pages - l.vga_hole_pages);
     REQUIRE(xl_mem_set(fx.tc, fx.xs, domid, (int64_t)KIB(64), false, true, fx.err,
@@ -388,9 +415,7 @@ static void test_pod_boot_needs_the_balloon(void)
 
     fx_init(&fx, GiB(1), 1);
     hvm(&d, "noballoon", 64, 256);
-    REQUIRE(xl_layout(&d, &l, fx.err, sizeof(fx.err)) == 0);
-    REQUIRE(xl_create(fx.tc, fx.xs, &d, true, NULL, &domid, fx.err, sizeof(fx.err)) == 0);
-    guest_cfg(&fx, &gc, domid, &l);
+    REQUIRE(build(&fx, &d, &l, &domid, &gc));
     gc.balloon = false;
     gc.swap = false;
     gc.phases[0] = (struct guest_phase){ 0, l.total_pages - l.vga_hole_pages };
@@ -402,8 +427,7 @@ static void test_pod_boot_needs_the_balloon(void)
     guest_os_stop(g);
 
     hvm(&d, "withballoon", 64, 256);
-    REQUIRE(xl_create(fx.tc, fx.xs, &d, true, NULL, &domid, fx.err, sizeof(fx.err)) == 0);
-    guest_cfg(&fx, &gc, domid, &l);
+    REQUIRE(build(&fx, &d, &l, &domid, &gc));
     gc.boot_scrub = true; /* Windows-like: zeroes all of RAM first */
     gc.second_ns = 20 * 1000 * 1000; /* the 180 s boot wait: 3.6 s, for sanitizers */
     gc.phases[0] = (struct guest_phase){ 0, 4096 };
@@ -439,9 +463,7 @@ static void test_vnode_ballooning(void)
     d.nr_vnodes = 2;
     d.vnodes[0] = (struct xl_vnode){ KIB(128), 0 };
     d.vnodes[1] = (struct xl_vnode){ KIB(128), 1 };
-    REQUIRE(xl_layout(&d, &l, fx.err, sizeof(fx.err)) == 0);
-    REQUIRE(xl_create(fx.tc, fx.xs, &d, true, NULL, &domid, fx.err, sizeof(fx.err)) == 0);
-    guest_cfg(&fx, &gc, domid, &l);
+    REQUIRE(build(&fx, &d, &l, &domid, &gc));
     gc.balloon_vnode = true;
     REQUIRE(guest_os_start(&gc, &g) == 0);
     CHECK(wait_for(g, in_state, GUEST_RUNNING, &st));
@@ -462,12 +484,7 @@ static void test_vnode_ballooning(void)
     REQUIRE(tc_xs_printf(fx.xs, 0, path, "%llu", (unsigned long long)KIB(48)) == 0);
     snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
     REQUIRE(tc_xs_rm(fx.xs, 0, path) == 0);
-    for (unsigned i = 0; i < 6000; i++) {
-        guest_os_status(g, &st);
-        if (st.vnode_balloon_pages[0] == KIB(16) / 4 && st.vnode_balloon_pages[1] == KIB(48) / 4)
-            break;
-        sleep_ms(10);
-    }
+    CHECK(wait_for(g, vnode_balloons, (KIB(16) / 4) << 32 | KIB(48) / 4, &st));
     CHECK(st.vnode_mode);
     CHECK_EQ(st.vnode_balloon_pages[0], KIB(16) / 4);
     CHECK_EQ(st.vnode_balloon_pages[1], KIB(48) / 4);
@@ -485,10 +502,7 @@ static void test_vnode_ballooning(void)
     /* Deflating node 1 repopulates on node 1. */
     snprintf(path, sizeof(path), "/local/domain/%u/memory/vnode1/target-balloon-size", domid);
     REQUIRE(tc_xs_printf(fx.xs, 0, path, "0") == 0);
-    for (unsigned i = 0; i < 6000 && st.vnode_balloon_pages[1]; i++) {
-        sleep_ms(10);
-        guest_os_status(g, &st);
-    }
+    CHECK(wait_for(g, vnode_balloons, (KIB(16) / 4) << 32, &st));
     CHECK_EQ(st.vnode_balloon_pages[1], 0);
     REQUIRE(tc_numainfo(fx.tc, after, 2) == 2);
     CHECK_EQ(after[1].free_bytes, before[1].free_bytes - (held[1] << PAGE_SHIFT));
@@ -509,13 +523,10 @@ static void test_selfballoon_into_tmem(void)
     struct guest_os_status st;
     struct guest_os *g;
     domid_t domid;
-    bool shrank = false;
 
     fx_init(&fx, GiB(1), 1);
     hvm(&d, "self", 256, 256);
-    REQUIRE(xl_layout(&d, &l, fx.err, sizeof(fx.err)) == 0);
-    REQUIRE(xl_create(fx.tc, fx.xs, &d, true, NULL, &domid, fx.err, sizeof(fx.err)) == 0);
-    guest_cfg(&fx, &gc, domid, &l);
+    REQUIRE(build(&fx, &d, &l, &domid, &gc));
     gc.selfballoon = true;
     gc.selfballoon_reserve_pages = 1024;
     gc.cache_pages = 4096;
@@ -524,13 +535,7 @@ static void test_selfballoon_into_tmem(void)
     gc.phases[1] = (struct guest_phase){ 100, 4096 };
     gc.nr_phases = 2;
     REQUIRE(guest_os_start(&gc, &g) == 0);
-    for (unsigned i = 0; i < 6000; i++) {
-        guest_os_status(g, &st);
-        if (st.want_pages == 4096 && st.current_pages <= 4096 + 1024 + 64)
-            break;
-        shrank |= st.cache_pages < 4096;
-        sleep_ms(10);
-    }
+    CHECK(wait_for(g, selfballooned, 4096 + 1024 + 64, &st));
     CHECK_EQ(st.want_pages, 4096);
     CHECK(st.current_pages <= 4096 + 1024 + 64);
     CHECK(st.current_pages >= 4096 + 1024 - 64);
@@ -538,7 +543,6 @@ static void test_selfballoon_into_tmem(void)
     CHECK(st.cache_tmem_hits > 0);
     CHECK_EQ(st.verify_failures, 0);
     CHECK(tot_pages(&fx, domid) <= 4096 + 1024 + 512);
-    (void)shrank;
     guest_os_stop(g);
     CHECK_HV(fx.hv);
     fx_fini(&fx);
@@ -559,9 +563,7 @@ static void test_reporting_and_deflate_on_oom(void)
 
     fx_init(&fx, GiB(1), 1);
     hvm(&d, "virtio", 128, 128);
-    REQUIRE(xl_layout(&d, &l, fx.err, sizeof(fx.err)) == 0);
-    REQUIRE(xl_create(fx.tc, fx.xs, &d, true, NULL, &domid, fx.err, sizeof(fx.err)) == 0);
-    guest_cfg(&fx, &gc, domid, &l);
+    REQUIRE(build(&fx, &d, &l, &domid, &gc));
     gc.free_page_reporting = true;
     gc.deflate_on_oom = true;
     gc.swap = false;
@@ -569,12 +571,7 @@ static void test_reporting_and_deflate_on_oom(void)
     gc.phases[1] = (struct guest_phase){ 200, 24576 }; /* 96 MiB, later */
     gc.nr_phases = 2;
     REQUIRE(guest_os_start(&gc, &g) == 0);
-    for (unsigned i = 0; i < 6000; i++) {
-        guest_os_status(g, &st);
-        if (st.reported_pages > 8192)
-            break;
-        sleep_ms(10);
-    }
+    CHECK(wait_for(g, reported_over, 8192, &st));
     CHECK(st.reported_pages > 8192);
     CHECK(tot_pages(&fx, domid) < l.total_pages - 8192);
     /* The balloon takes 64 MiB; the workload then wants 96 MiB of the 120
@@ -582,12 +579,7 @@ static void test_reporting_and_deflate_on_oom(void)
      * deflates. */
     REQUIRE(xl_mem_set(fx.tc, fx.xs, domid, (int64_t)KIB(64), false, false, fx.err,
                        sizeof(fx.err)) == 0);
-    for (unsigned i = 0; i < 6000; i++) {
-        guest_os_status(g, &st);
-        if (st.used_pages == 24576)
-            break;
-        sleep_ms(10);
-    }
+    CHECK(wait_for(g, used_is, 24576, &st));
     CHECK_EQ(st.used_pages, 24576);
     CHECK(st.oom_deflates > 0);
     CHECK_EQ(st.verify_failures, 0);
