@@ -123,5 +123,7 @@ MV_API int mv_parse_uint(const char *text, uint64_t min, uint64_t max,
 
 /* Monotonic time. */
 MV_API uint64_t mv_now_ns(void);
+/* Sleeps ns (resuming after signals). */
+MV_API void mv_sleep_ns(uint64_t ns);
 
 #endif

@@ -80,6 +80,13 @@ struct domain {
      * for XENMEMF_vnode.  Under lock. */
     unsigned nr_vnodes;
     uint8_t vnode_to_pnode[MAX_NUMNODES];
+    /* ... and its memory ranges [start, end) in bytes, as the guest would
+     * read them with XENMEM_get_vnumainfo. */
+    unsigned nr_vmemranges;
+    struct domain_vmemrange {
+        uint64_t start, end;
+        unsigned vnode;
+    } vmemrange[4 * MAX_NUMNODES];
 
     /* Under the heap's account lock. */
     struct heap_claims claims;

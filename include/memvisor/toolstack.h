@@ -86,6 +86,12 @@ int tc_domain_getinfo(struct tc_handle *t, domid_t domid, struct tc_dominfo *out
 /* Fills up to max entries for domains with id >= first; returns how many. */
 long tc_domain_list(struct tc_handle *t, domid_t first, struct tc_dominfo *out, unsigned max);
 
+/* tmem's control (XEN_SYSCTL_tmem_op; domid MV_TMEM_OP_ALL_CLIENTS for
+ * every client): freeze or thaw; LIST's text into out (NUL-terminated,
+ * cut at cap and at 16 KiB): its length or -errno. */
+int tc_tmem_freeze(struct tc_handle *t, domid_t domid, bool freeze) MV_MUST_CHECK;
+long tc_tmem_list(struct tc_handle *t, domid_t domid, bool long_format, char *out, size_t cap);
+
 /*
  * Reservation ops on nr extents of 2^order pages.  extents[] holds gfns in
  * (and mfns out for PV, as Xen writes them).  Return the number of extents

@@ -19,6 +19,8 @@
 #ifndef MEMVISOR_XL_H
 #define MEMVISOR_XL_H
 
+#include <stdio.h>
+
 #include "memvisor/guest_os.h"
 #include "memvisor/toolstack.h"
 
@@ -52,6 +54,21 @@ struct xl_domain {
 
 void xl_domain_default(struct xl_domain *cfg);
 
+/* The guest model's options (guest_* keys in an xl.cfg, which xl
+ * ignores), as guest_host reads them from memvisor/guest/. */
+struct xl_guest {
+    bool balloon, balloon_vnode, selfballoon, free_page_reporting, deflate_on_oom;
+    bool boot_scrub, swap;
+    uint64_t working_set_kib;
+    char workload[512];        /* "AT:KIB ..." (guest_host.h), "" for none */
+    uint64_t cache_kib, file_kib;
+    uint64_t second_ns, seed;  /* 0: the model's defaults */
+};
+
+void xl_guest_default(struct xl_guest *g);
+/* Writes g under /local/domain/<domid>/memvisor/guest/. */
+int xl_guest_options(struct tc_store *xs, domid_t domid, const struct xl_guest *g) MV_MUST_CHECK;
+
 struct xl_layout {
     bool pod;
     uint64_t maxmem_kib;        /* Xen's max_pages, in KiB, at build */
@@ -77,6 +94,26 @@ int xl_layout(const struct xl_domain *cfg, struct xl_layout *out, char *err, siz
 int xl_create(struct tc_handle *t, struct tc_store *xs, const struct xl_domain *cfg,
               bool unpause, const char *userdata_dir, domid_t *domid, char *err,
               size_t errlen) MV_MUST_CHECK;
+/* The same, with more to say. */
+struct xl_create_opts {
+    bool unpause;
+    const char *userdata_dir;
+    const struct xl_guest *guest; /* the guest model's options (NULL: defaults) */
+    /* Called once max_mem is set and before anything is populated, with
+     * the pages the build needs: makes room (the memory scheduler) and
+     * holds it with a claim on domid, which the build then uses instead
+     * of its own claim_mode claim.  0 or -errno with err filled. */
+    int (*make_room)(void *arg, struct tc_handle *t, domid_t domid, uint64_t pages, char *err,
+                     size_t errlen);
+    void *room_arg;
+    /* Paces populating (a real build takes its time); 0: flat out. */
+    uint64_t pace_bytes_per_sec;
+    /* Out (may be NULL): the pages the build populated, failed or not. */
+    uint64_t *populated_pages;
+};
+int xl_create_with(struct tc_handle *t, struct tc_store *xs, const struct xl_domain *cfg,
+                   const struct xl_create_opts *opts, domid_t *domid, char *err,
+                   size_t errlen) MV_MUST_CHECK;
 /* Destroys the domain and removes its xenstore nodes and libxl record. */
 int xl_destroy(struct tc_handle *t, struct tc_store *xs, domid_t domid,
                const char *userdata_dir, char *err, size_t errlen) MV_MUST_CHECK;
@@ -87,6 +124,24 @@ int xl_mem_set(struct tc_handle *t, struct tc_store *xs, domid_t domid, int64_t 
 /* libxl_domain_setmaxmem. */
 int xl_mem_max(struct tc_handle *t, struct tc_store *xs, domid_t domid, uint64_t kib,
                char *err, size_t errlen) MV_MUST_CHECK;
+/* The per-vnode balloon interface (guest_os.h): once the guest has
+ * written control/feature-balloon-vnode, sets each vnode's balloon size
+ * (memory/vnode<n>/target-balloon-size, KiB) and removes memory/target.
+ * -EOPNOTSUPP if the guest has not offered the interface. */
+int xl_vnode_balloon(struct tc_store *xs, domid_t domid, const uint64_t *balloon_kib,
+                     unsigned nr_vnodes, char *err, size_t errlen) MV_MUST_CHECK;
+/* xl's views, in xl's layout (xl_views.c), to out; 0 or -errno.  Domain
+ * names come from xs (NULL: none). */
+int xl_print_list(struct tc_handle *t, struct tc_store *xs, FILE *out);
+int xl_print_claims(struct tc_handle *t, struct tc_store *xs, FILE *out);
+int xl_print_info(struct tc_handle *t, FILE *out);
+/* domid: MV_TMEM_OP_ALL_CLIENTS for all (xl tmem-list -a). */
+int xl_print_tmem_list(struct tc_handle *t, domid_t domid, bool long_format, FILE *out);
+/* One frame of `top`: the host's memory, then a line per domain. */
+int xl_print_top(struct tc_handle *t, struct tc_store *xs, FILE *out);
+
+/* xl's parse_mem_size_kb: a size with b, k, m (the default), g or t. */
+int xl_parse_kib(const char *text, int64_t *kib) MV_MUST_CHECK;
 /* "xxxxxxxx-xxxx-..." */
 void xl_uuid_string(const uint8_t uuid[16], char out[37]);
 

@@ -3,6 +3,7 @@
  * Everything from outside is validated: junk, empty strings, signs and
  * overflow are all refused with an error and no output written.
  */
+#include <errno.h>
 #include <ctype.h>
 #include <time.h>
 
@@ -77,6 +78,14 @@ int mv_parse_size(const char *text, uint64_t *bytes_out)
         return -ERANGE;
     *bytes_out = v << shift;
     return 0;
+}
+
+void mv_sleep_ns(uint64_t ns)
+{
+    struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+
+    while (nanosleep(&ts, &ts) && errno == EINTR)
+        ;
 }
 
 uint64_t mv_now_ns(void)

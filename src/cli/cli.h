@@ -13,14 +13,17 @@ int cmd_xenstored(int argc, char **argv);
 int cmd_host(const char *verb, int argc, char **argv, const char *socket_path);
 /* create CFG, destroy, mem-set, mem-max: as xl's (cmd_xl.c). */
 int cmd_xl(const char *verb, int argc, char **argv, const char *socket_path);
+/* list, info, claims, tmem-list, tmem-freeze, tmem-thaw, top (cmd_views.c). */
+int cmd_views(const char *verb, int argc, char **argv, const char *socket_path);
+/* run SCENARIO (cmd_run.c). */
+int cmd_run(int argc, char **argv);
 
-/* xl.cfg (xlcfg.c): the domain, and the guest model's options. */
-#include "memvisor/xl.h"
-struct xlcfg_guest {
-    bool balloon, selfballoon, free_page_reporting, deflate_on_oom, boot_scrub;
-    uint64_t working_set_kib;
-};
-/* 0, or -errno with the file, line and problem on stderr. */
-int xlcfg_load(const char *file, struct xl_domain *d, struct xlcfg_guest *g);
+/* A control connection to memvisord, or a message saying why not. */
+#include "memvisor/toolstack.h"
+int connect_or_explain(const char *socket_path, struct tc_handle **t);
+/* A domain by id or by name; -ENOENT with a message. */
+int cli_find_domain(struct tc_handle *t, struct tc_store *xs, const char *text, domid_t *out);
+
+#include "memvisor/scenario.h"
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * The verbs that talk to a running memvisord, so a user can try claims by
- * hand: info, list, claims, create, destroy, claim, populate.  They go
+ * hand: create (an empty domain), destroy (by id), claim, populate.  They go
  * through the same hypercall ABI as Xen's tools.
  */
 #include <getopt.h>
@@ -13,9 +13,8 @@
 #include "memvisor/client.h"
 #include "memvisor/toolstack.h"
 
-#define MIB_PAGES (UINT64_C(1) << (20 - PAGE_SHIFT))
 
-static int connect_or_explain(const char *socket_path, struct tc_handle **t)
+int connect_or_explain(const char *socket_path, struct tc_handle **t)
 {
     char dflt[108];
     int rc = tc_connect(socket_path, t);
@@ -28,75 +27,6 @@ static int connect_or_explain(const char *socket_path, struct tc_handle **t)
                 rc == -ENOENT || rc == -ECONNREFUSED ? " (is it running? see --socket)" : "");
     }
     return rc;
-}
-
-static uint64_t mib(uint64_t pages) { return pages / MIB_PAGES; }
-
-static int verb_info(struct tc_handle *t)
-{
-    struct tc_node_memory nodes[MAX_NUMNODES];
-    struct tc_physinfo pi;
-    unsigned major, minor;
-    char extra[16];
-    long nr_nodes;
-    int rc;
-
-    rc = tc_physinfo(t, &pi);
-    if (rc == 0)
-        rc = tc_xen_version(t, &major, &minor, extra);
-    if (rc) {
-        fprintf(stderr, "memvisor: info: %s\n", mv_strerror(rc));
-        return 1;
-    }
-    printf("xen_version            : %u.%u%s\n", major, minor, extra);
-    printf("nr_cpus                : %u\n", pi.nr_cpus);
-    printf("nr_nodes               : %u\n", pi.nr_nodes);
-    printf("total_memory           : %" PRIu64 "\n", mib(pi.total_pages));
-    /* As xl prints it: free memory less what is claimed. */
-    printf("free_memory            : %" PRIu64 "\n",
-           mib(sat_sub(pi.free_pages, pi.outstanding_pages)));
-    printf("outstanding_claims     : %" PRIu64 "\n", mib(pi.outstanding_pages));
-    printf("scrub_memory           : %" PRIu64 "\n", mib(pi.scrub_pages));
-    nr_nodes = tc_numainfo(t, nodes, MAX_NUMNODES);
-    for (long n = 0; n < nr_nodes; n++)
-        printf("node%-2ld                 : %" PRIu64 " MiB, %" PRIu64 " MiB free\n", n,
-               nodes[n].size_bytes >> 20, nodes[n].free_bytes >> 20);
-    return 0;
-}
-
-static int verb_list(struct tc_handle *t, bool claims)
-{
-    struct tc_dominfo info[256];
-    domid_t next = 0;
-    long n;
-
-    if (claims)
-        printf("%5s %10s %10s %12s %14s\n", "ID", "Mem(MiB)", "Max(MiB)", "Claim(MiB)",
-               "Claim(pages)");
-    else
-        printf("%5s %10s %10s %5s %5s %6s\n", "ID", "Mem(MiB)", "Max(MiB)", "VCPUs", "Type",
-               "State");
-    do {
-        n = tc_domain_list(t, next, info, 256);
-        if (n < 0) {
-            fprintf(stderr, "memvisor: list: %s\n", mv_strerror((int)n));
-            return 1;
-        }
-        for (long i = 0; i < n; i++) {
-            const struct tc_dominfo *d = &info[i];
-
-            if (claims)
-                printf("%5u %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %14" PRIu64 "\n", d->domid,
-                       mib(d->tot_pages), mib(d->max_pages), mib(d->outstanding_pages),
-                       d->outstanding_pages);
-            else
-                printf("%5u %10" PRIu64 " %10" PRIu64 " %5u %5s %6s\n", d->domid,
-                       mib(d->tot_pages), mib(d->max_pages), d->max_vcpus, d->hvm ? "hvm" : "pv",
-                       d->dying ? "dying" : "-b");
-            next = (domid_t)(d->domid + 1);
-        }
-    } while (n == 256);
-    return 0;
 }
 
 static int parse_domid(const char *text, domid_t *out)
@@ -305,13 +235,7 @@ int cmd_host(const char *verb, int argc, char **argv, const char *socket_path)
 
     if (connect_or_explain(socket_path, &t))
         return 1;
-    if (!strcmp(verb, "info"))
-        rc = argc == 1 ? verb_info(t) : 2;
-    else if (!strcmp(verb, "list"))
-        rc = argc == 1 ? verb_list(t, false) : 2;
-    else if (!strcmp(verb, "claims"))
-        rc = argc == 1 ? verb_list(t, true) : 2;
-    else if (!strcmp(verb, "create"))
+    if (!strcmp(verb, "create"))
         rc = verb_create(t, argc, argv);
     else if (!strcmp(verb, "destroy"))
         rc = verb_destroy(t, argc, argv);
@@ -319,9 +243,6 @@ int cmd_host(const char *verb, int argc, char **argv, const char *socket_path)
         rc = verb_claim(t, argc, argv);
     else
         rc = verb_populate(t, argc, argv);
-    if (rc == 2 && argc > 1 && (!strcmp(verb, "info") || !strcmp(verb, "list") ||
-                                !strcmp(verb, "claims")))
-        fprintf(stderr, "memvisor: %s takes no arguments\n", verb);
     tc_close(t);
     return rc;
 }

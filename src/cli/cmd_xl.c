@@ -9,7 +9,6 @@
  * /var/lib/xen when that directory exists (so Debian's xl mem-set and
  * mem-max work on memvisor's domains), or to --userdata DIR.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,29 +19,8 @@
 
 #define XEN_LIB_DIR "/var/lib/xen"
 
-/* xl's parse_mem_size_kb: b, k, m (the default), g, t. */
-static int parse_kib(const char *text, int64_t *kib)
-{
-    char *end;
-    long long v = strtoll(text, &end, 10);
-
-    if (end == text || strlen(end) > 1 || v < 0 || v > (1LL << 40))
-        return -EINVAL;
-    switch (tolower((unsigned char)*end)) {
-    case 't': v <<= 10; /* fall through */
-    case 'g': v <<= 10; /* fall through */
-    case '\0':
-    case 'm': v <<= 10; /* fall through */
-    case 'k': break;
-    case 'b': v >>= 10; break;
-    default: return -EINVAL;
-    }
-    *kib = v;
-    return 0;
-}
-
 /* A domain by id or by name (/local/domain/N/name). */
-static int find_domain(struct tc_handle *t, struct tc_store *xs, const char *text, domid_t *out)
+int cli_find_domain(struct tc_handle *t, struct tc_store *xs, const char *text, domid_t *out)
 {
     struct tc_dominfo info[256];
     char *end, path[64], name[128];
@@ -56,7 +34,7 @@ static int find_domain(struct tc_handle *t, struct tc_store *xs, const char *tex
     n = tc_domain_list(t, 0, info, 256);
     for (long i = 0; i < n; i++) {
         snprintf(path, sizeof(path), "/local/domain/%u/name", info[i].domid);
-        if (tc_xs_read(xs, 0, path, name, sizeof(name)) == 0 && !strcmp(name, text)) {
+        if (xs && tc_xs_read(xs, 0, path, name, sizeof(name)) == 0 && !strcmp(name, text)) {
             *out = info[i].domid;
             return 0;
         }
@@ -74,45 +52,21 @@ static const char *userdata_dir(const char *given)
     return stat(XEN_LIB_DIR, &st) == 0 && S_ISDIR(st.st_mode) ? XEN_LIB_DIR : NULL;
 }
 
-static int guest_options(struct tc_store *xs, domid_t domid, const struct xlcfg_guest *g)
-{
-    static const char *const keys[] = { "balloon", "selfballoon", "free-page-reporting",
-                                        "deflate-on-oom", "boot-scrub", "working-set-kib" };
-    uint64_t values[] = { g->balloon, g->selfballoon, g->free_page_reporting, g->deflate_on_oom,
-                          g->boot_scrub, g->working_set_kib };
-    char path[96];
-    int rc = 0;
-
-    for (unsigned i = 0; i < ARRAY_SIZE(keys) && !rc; i++) {
-        snprintf(path, sizeof(path), "/local/domain/%u/memvisor/guest/%s", domid, keys[i]);
-        rc = tc_xs_printf(xs, 0, path, "%llu", (unsigned long long)values[i]);
-    }
-    return rc;
-}
-
 static int verb_create(struct tc_handle *t, struct tc_store *xs, const char *cfg_file,
                        const char *udir, bool paused)
 {
     struct xl_domain d;
-    struct xlcfg_guest g;
+    struct xl_guest g;
     domid_t domid;
     char err[256];
     int rc = xlcfg_load(cfg_file, &d, &g);
+    struct xl_create_opts o = { .unpause = !paused, .userdata_dir = udir, .guest = &g };
 
     if (rc)
         return rc == -EINVAL ? 2 : 1;
-    rc = xl_create(t, xs, &d, false, udir, &domid, err, sizeof(err));
+    rc = xl_create_with(t, xs, &d, &o, &domid, err, sizeof(err));
     if (rc) {
         fprintf(stderr, "memvisor: create %s: %s\n", d.name, err);
-        return 1;
-    }
-    rc = guest_options(xs, domid, &g);
-    if (!rc && !paused)
-        rc = tc_domain_pause(t, domid, false);
-    if (rc) {
-        fprintf(stderr, "memvisor: create %s: %s\n", d.name, mv_strerror(rc));
-        if (xl_destroy(t, xs, domid, udir, err, sizeof(err)))
-            fprintf(stderr, "memvisor: %s\n", err);
         return 1;
     }
     printf("%u\n", domid);
@@ -158,11 +112,11 @@ int cmd_xl(const char *verb, int argc, char **argv, const char *socket_path)
     udir = userdata_dir(udir);
     if (!strcmp(verb, "create")) {
         rc = verb_create(t, xs, argv[1], udir, paused);
-    } else if (find_domain(t, xs, argv[1], &domid)) {
+    } else if (cli_find_domain(t, xs, argv[1], &domid)) {
         rc = 1;
     } else if (!strcmp(verb, "destroy")) {
         rc = xl_destroy(t, xs, domid, udir, err, sizeof(err)) ? 1 : 0;
-    } else if (parse_kib(argv[2], &kib)) {
+    } else if (xl_parse_kib(argv[2], &kib)) {
         fprintf(stderr, "memvisor: %s: '%s' is not a size (e.g. 512m, 1g, 65536k)\n", verb,
                 argv[2]);
         rc = 2;

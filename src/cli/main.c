@@ -1,8 +1,9 @@
 /*
  * memvisor: the command line.
  *
- *   memvisor demo [options]              the delayed-failure race (make run)
- *   memvisor [--socket PATH] info|list|claims|create|destroy|claim|populate ...
+ *   memvisor run SCENARIO                a scenario and its reports (make run)
+ *   memvisor demo [options]              the delayed-failure race
+ *   memvisor [--socket PATH] VERB ...    talk to a running memvisord
  *                                        talk to a running memvisord
  *   memvisor xenstored [options]         serve xenstore on its own
  *   memvisor version
@@ -16,6 +17,8 @@ static void usage(FILE *out)
 {
     fputs("usage: memvisor <command> [options]\n"
           "\n"
+          "  run [--out DIR] SCENARIO  run a scenario on an embedded host and write its\n"
+          "                            reports (summary, HTML, JSON) (make run)\n"
           "  demo                      build domains while guests balloon, without and with\n"
           "                            memory claims, and compare the failures (--help)\n"
           "\n"
@@ -23,9 +26,12 @@ static void usage(FILE *out)
           "\n"
           "against a running memvisord (socket: --socket PATH before the command, or\n"
           "$MEMVISOR_SOCKET, or the default):\n"
-          "  info                      host memory: total, free, claimed, per node\n"
-          "  list                      domains and their memory\n"
-          "  claims                    domains and their outstanding claims\n"
+          "  info                      the host, as xl info: memory, claims, nodes\n"
+          "  list                      domains, as xl list\n"
+          "  claims                    domains and their outstanding claims, as xl claims\n"
+          "  tmem-list [-l] (-a | DOM) tmem's pools and figures, as xl tmem-list\n"
+          "  tmem-freeze (-a | DOM)    stop tmem taking new pages; tmem-thaw undoes it\n"
+          "  top [-d SECONDS] [-n N]   a live view of the host's and each domain's memory\n"
           "  create [--paused] [--userdata DIR] CFG\n"
           "                            build a domain from an xl.cfg (Xen's parser) in\n"
           "                            libxl's order and boot its guest model; prints its id\n"
@@ -57,6 +63,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "demo"))
         return cmd_demo(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "run"))
+        return cmd_run(argc - 1, argv + 1);
     if (!strcmp(argv[1], "xenstored"))
         return cmd_xenstored(argc - 1, argv + 1);
     if (!strcmp(argv[1], "version")) {
@@ -74,8 +82,13 @@ int main(int argc, char **argv)
         !strcmp(argv[1], "mem-set") || !strcmp(argv[1], "mem-max") ||
         (!strcmp(argv[1], "destroy") && argc == 3))
         return cmd_xl(argv[1], argc - 1, argv + 1, socket_path);
-    for (const char *const *v = (const char *const[]){ "info", "list", "claims", "create",
-                                                      "destroy", "claim", "populate", NULL };
+    for (const char *const *v = (const char *const[]){ "info", "list", "claims", "tmem-list",
+                                                      "tmem-freeze", "tmem-thaw", "top", NULL };
+         *v; v++)
+        if (!strcmp(argv[1], *v))
+            return cmd_views(argv[1], argc - 1, argv + 1, socket_path);
+    for (const char *const *v = (const char *const[]){ "create", "destroy", "claim", "populate",
+                                                      NULL };
          *v; v++)
         if (!strcmp(argv[1], *v))
             return cmd_host(argv[1], argc - 1, argv + 1, socket_path);

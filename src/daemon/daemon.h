@@ -60,11 +60,4 @@ int daemon_xenstore_start(const struct daemon_config *cfg, struct hv *hv,
 void daemon_xenstore_stop(struct daemon_xenstore *x);
 struct store *daemon_xenstore_store(struct daemon_xenstore *x);
 
-/* Guest models (guests.c): each domain's boots when it is first unpaused
- * and stops when it dies; the store hears of every domain's death. */
-struct daemon_guests;
-int daemon_guests_start(struct hv *hv, struct store *store, const struct mv_logger *log,
-                        struct daemon_guests **out);
-void daemon_guests_stop(struct daemon_guests *dg);
-
 #endif

@@ -16,6 +16,7 @@
 
 #include "daemon.h"
 #include "memvisor/client.h"
+#include "memvisor/guest_host.h"
 #include "memvisor/listen.h"
 
 static void usage(FILE *out)
@@ -86,7 +87,7 @@ int main(int argc, char **argv)
     const char *why = NULL;
     char err[512];
     struct daemon_xenstore *xs;
-    struct daemon_guests *guests;
+    struct guest_host *guests;
     struct server *srv;
     struct hv *hv;
     int c, sfd, rc;
@@ -184,7 +185,7 @@ int main(int argc, char **argv)
         server_close(srv);
         return 1;
     }
-    rc = daemon_guests_start(hv, daemon_xenstore_store(xs), &log, &guests);
+    rc = guest_host_start(hv, daemon_xenstore_store(xs), &log, &guests);
     if (rc) {
         fprintf(stderr, "memvisord: cannot start the guests' reaper: %s\n", mv_strerror(rc));
         daemon_xenstore_stop(xs);
@@ -195,7 +196,7 @@ int main(int argc, char **argv)
     server_run(srv, hv, sfd);
     server_close(srv);
     /* Guests before the store: they hold connections to it. */
-    daemon_guests_stop(guests);
+    guest_host_stop(guests);
     daemon_xenstore_stop(xs);
     hv_destroy(hv);
     close(sfd);

@@ -169,6 +169,7 @@ static long set_vnuma(const struct hc_caller *c, struct domain *d,
     unsigned to_pnode[MAX_NUMNODES], cpu_node;
     unsigned nr_nodes = heap_nr_nodes(c->hv->heap);
     xen_vmemrange_t range;
+    struct domain_vmemrange ranges[ARRAY_SIZE(d->vmemrange)];
 
     if (v->nr_vnodes == 0 || v->nr_vnodes > MAX_NUMNODES || v->pad ||
         v->nr_vcpus != d->config.max_vcpus || v->nr_vmemranges == 0 ||
@@ -191,11 +192,14 @@ static long set_vnuma(const struct hc_caller *c, struct domain *d,
             return -EFAULT;
         if (range.nid >= v->nr_vnodes || range.start >= range.end || range.flags)
             return -EINVAL;
+        ranges[i] = (struct domain_vmemrange){ range.start, range.end, range.nid };
     }
     lock_acquire(&d->lock);
     d->nr_vnodes = v->nr_vnodes;
     for (unsigned i = 0; i < v->nr_vnodes; i++)
         d->vnode_to_pnode[i] = (uint8_t)to_pnode[i];
+    d->nr_vmemranges = v->nr_vmemranges;
+    memcpy(d->vmemrange, ranges, v->nr_vmemranges * sizeof(ranges[0]));
     lock_release(&d->lock);
     return 0;
 }

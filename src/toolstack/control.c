@@ -43,7 +43,7 @@ struct tc_handle {
     char *scratch; /* TC_SCRATCH bytes for small results */
 };
 
-#define TC_SCRATCH 1024
+#define TC_SCRATCH 16384
 
 #define TC_MAX_INFOS 256
 
@@ -433,4 +433,43 @@ long tc_increase_reservation(struct tc_handle *t, domid_t domid, uint64_t nr, un
                              unsigned mem_flags, uint64_t *extents)
 {
     return tc_reservation(t, XENMEM_increase_reservation, domid, nr, order, mem_flags, extents);
+}
+
+/* XEN_SYSCTL_tmem_op (memvisor keeps Xen 4.12's, removed from 4.17). */
+static long tc_tmem(struct tc_handle *t, uint32_t cmd, uint32_t cli_id, uint32_t arg, void *buf,
+                    uint32_t len)
+{
+    struct mv_sysctl_tmem_op *op = (struct mv_sysctl_tmem_op *)&t->sysctl->u;
+
+    memset(t->sysctl, 0, sizeof(*t->sysctl));
+    op->cmd = cmd;
+    op->pool_id = -1;
+    op->cli_id = cli_id;
+    op->arg = arg;
+    op->len = len;
+    op->buf = (uint64_t)(uintptr_t)buf;
+    return tc_sysctl(t, MV_SYSCTL_tmem_op);
+}
+
+int tc_tmem_freeze(struct tc_handle *t, domid_t domid, bool freeze)
+{
+    return (int)tc_tmem(t, freeze ? MV_TMEM_OP_FREEZE : MV_TMEM_OP_THAW, domid, 0, NULL, 0);
+}
+
+long tc_tmem_list(struct tc_handle *t, domid_t domid, bool long_format, char *out, size_t cap)
+{
+    long rc;
+
+    if (cap == 0)
+        return -EINVAL;
+    if (cap > TC_SCRATCH)
+        cap = TC_SCRATCH;
+    rc = tc_tmem(t, MV_TMEM_OP_LIST, domid, long_format, t->scratch, (uint32_t)cap);
+    if (rc < 0)
+        return rc;
+    if ((size_t)rc >= cap)
+        rc = (long)cap - 1;
+    memcpy(out, t->scratch, (size_t)rc);
+    out[rc] = '\0';
+    return rc;
 }

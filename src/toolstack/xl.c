@@ -3,6 +3,7 @@
  * memvisor/xl.h.  Each message is libxl's where it has one, so a user of
  * xl meets the same words.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -233,19 +234,40 @@ static int write_memory_keys(struct tc_store *xs, const struct xl_domain *cfg, d
     return rc;
 }
 
-/* Populates [gfn, gfn + n): 1 GiB and 2 MiB extents where aligned (1 GiB
- * only without PoD's splintering concerns: libxc uses both), else 4 KiB.
- * Returns 0 or -ENOMEM (Xen placed fewer). */
-static int populate(struct tc_handle *t, domid_t domid, uint64_t gfn, uint64_t n, unsigned flags)
+/* A build's pace: populating waits so that no more than bytes_per_sec
+ * have gone in since it started (0: flat out). */
+struct pace {
+    uint64_t bytes_per_sec, start_ns, bytes;
+};
+
+static void pace_wait(struct pace *p, uint64_t pages)
+{
+    uint64_t due, now;
+
+    p->bytes += pages << PAGE_SHIFT;
+    if (!p->bytes_per_sec)
+        return;
+    due = p->start_ns + (uint64_t)((double)p->bytes * 1e9 / (double)p->bytes_per_sec);
+    now = mv_now_ns();
+    if (due > now)
+        mv_sleep_ns(due - now);
+}
+
+/* Populates [gfn, gfn + n): 2 MiB extents where aligned, in runs of up to
+ * 8 MiB as libxc's, else 4 KiB.  Returns 0 or -ENOMEM (Xen placed fewer). */
+static int populate(struct tc_handle *t, domid_t domid, uint64_t gfn, uint64_t n, unsigned flags,
+                    struct pace *pace)
 {
     uint64_t ext[512];
 
     while (n) {
-        unsigned order = 0, k = 0;
+        unsigned order = 0, k = 0, max = ARRAY_SIZE(ext);
 
-        if (is_aligned_u64(gfn, SUPERPAGE_ORDER) && n >= SUPERPAGE_PAGES)
+        if (is_aligned_u64(gfn, SUPERPAGE_ORDER) && n >= SUPERPAGE_PAGES) {
             order = SUPERPAGE_ORDER;
-        while (k < ARRAY_SIZE(ext) && n >= (UINT64_C(1) << order) &&
+            max = 4;
+        }
+        while (k < max && n >= (UINT64_C(1) << order) &&
                (order == 0 || is_aligned_u64(gfn, order))) {
             if (order == 0 && k && is_aligned_u64(gfn, SUPERPAGE_ORDER) && n >= SUPERPAGE_PAGES)
                 break; /* switch to 2 MiB at the next boundary */
@@ -255,6 +277,7 @@ static int populate(struct tc_handle *t, domid_t domid, uint64_t gfn, uint64_t n
         }
         if (tc_populate_physmap(t, domid, k, order, flags, ext) != (long)k)
             return -ENOMEM;
+        pace_wait(pace, (uint64_t)k << order);
     }
     return 0;
 }
@@ -312,13 +335,24 @@ static void remove_nodes(struct tc_store *xs, domid_t domid, const char *uuid)
 }
 
 static int build(struct tc_handle *t, struct tc_store *xs, const struct xl_domain *cfg,
-                 const struct xl_layout *l, domid_t domid, char *err, size_t errlen)
+                 const struct xl_layout *l, const struct xl_create_opts *o, domid_t domid,
+                 char *err, size_t errlen)
 {
+    struct pace pace = { o->pace_bytes_per_sec, mv_now_ns(), 0 };
+    bool claimed = l->claim_pages != 0;
     int rc = tc_domain_setmaxmem(t, domid, l->maxmem_kib);
 
     if (rc)
         return fail(err, errlen, rc, "xc_domain_setmaxmem failed: %s", mv_strerror(rc));
-    if (l->claim_pages) {
+    if (o->make_room) {
+        /* The room holds a claim on the domain: the build's own would be
+         * refused (one claim at a time), and is not needed. */
+        rc = o->make_room(o->room_arg, t, domid,
+                          min_u64(l->need_kib, l->maxmem_kib) / KIB_PER_PAGE, err, errlen);
+        if (rc)
+            return rc;
+        claimed = true;
+    } else if (l->claim_pages) {
         rc = tc_domain_claim_pages(t, domid, l->claim_pages);
         if (rc)
             return fail(err, errlen, rc,
@@ -355,14 +389,16 @@ static int build(struct tc_handle *t, struct tc_store *xs, const struct xl_domai
             flags |= XENMEMF_exact_node(cfg->vnodes[x->vnode].pnode);
         if (cfg->type == XL_PV)
             n = min_u64(n, cfg->target_kib / KIB_PER_PAGE);
-        rc = populate(t, domid, x->gfn, n, flags);
+        rc = populate(t, domid, x->gfn, n, flags, &pace);
+        if (o->populated_pages)
+            *o->populated_pages = pace.bytes >> PAGE_SHIFT;
         if (rc)
             return fail(err, errlen, rc,
                         "Could not allocate memory for the guest (gfns %#llx-%#llx%s)",
                         (unsigned long long)x->gfn, (unsigned long long)(x->gfn + n - 1),
                         cfg->nr_vnodes ? " on its vnode's node" : "");
     }
-    if (l->claim_pages && (rc = tc_domain_claim_pages(t, domid, 0)))
+    if (claimed && (rc = tc_domain_claim_pages(t, domid, 0)))
         return fail(err, errlen, rc, "cannot release the claim: %s", mv_strerror(rc));
     rc = write_memory_keys(xs, cfg, domid, l) ?: tc_xs_introduce(xs, domid);
     return rc ? fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc)) : 0;
@@ -371,6 +407,15 @@ static int build(struct tc_handle *t, struct tc_store *xs, const struct xl_domai
 int xl_create(struct tc_handle *t, struct tc_store *xs, const struct xl_domain *cfg, bool unpause,
               const char *userdata_dir, domid_t *domid, char *err, size_t errlen)
 {
+    const struct xl_create_opts o = { .unpause = unpause, .userdata_dir = userdata_dir };
+
+    return xl_create_with(t, xs, cfg, &o, domid, err, errlen);
+}
+
+int xl_create_with(struct tc_handle *t, struct tc_store *xs, const struct xl_domain *cfg,
+                   const struct xl_create_opts *o, domid_t *domid, char *err, size_t errlen)
+{
+    const char *userdata_dir = o->userdata_dir;
     struct xl_layout l;
     struct tc_physinfo pi;
     uint8_t uuid[16];
@@ -404,11 +449,13 @@ int xl_create(struct tc_handle *t, struct tc_store *xs, const struct xl_domain *
     if (rc)
         fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc));
     else
-        rc = build(t, xs, cfg, &l, *domid, err, errlen);
+        rc = build(t, xs, cfg, &l, o, *domid, err, errlen);
     if (!rc && userdata_dir && (rc = write_userdata(userdata_dir, cfg, *domid, uuid_s)))
         fail(err, errlen, rc, "cannot write libxl's record in %s: %s", userdata_dir,
              mv_strerror(rc));
-    if (!rc && unpause && (rc = tc_domain_pause(t, *domid, false)))
+    if (!rc && o->guest && (rc = xl_guest_options(xs, *domid, o->guest)))
+        fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc));
+    if (!rc && o->unpause && (rc = tc_domain_pause(t, *domid, false)))
         fail(err, errlen, rc, "unpause: %s", mv_strerror(rc));
     if (rc) {
         if (tc_domain_destroy(t, *domid) == 0)
@@ -570,4 +617,87 @@ int xl_mem_max(struct tc_handle *t, struct tc_store *xs, domid_t domid, uint64_t
                     domid, (unsigned long long)(kib + XL_MAXMEM_CONSTANT_KIB), rc);
     rc = write_kib(xs, 0, domid, "static-max", kib);
     return rc ? fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc)) : 0;
+}
+
+void xl_guest_default(struct xl_guest *g)
+{
+    memset(g, 0, sizeof(*g));
+    g->balloon = true;
+}
+
+int xl_guest_options(struct tc_store *xs, domid_t domid, const struct xl_guest *g)
+{
+    static const char *const keys[] = { "balloon", "balloon-vnode", "selfballoon",
+                                        "free-page-reporting", "deflate-on-oom", "boot-scrub",
+                                        "swap", "working-set-kib", "cache-kib", "file-kib",
+                                        "second-ns", "seed" };
+    const uint64_t values[] = { g->balloon, g->balloon_vnode, g->selfballoon,
+                                g->free_page_reporting, g->deflate_on_oom, g->boot_scrub,
+                                g->swap, g->working_set_kib, g->cache_kib, g->file_kib,
+                                g->second_ns, g->seed };
+    char path[96];
+    int rc = 0;
+
+    _Static_assert(ARRAY_SIZE(keys) == ARRAY_SIZE(values), "a value per key");
+    for (unsigned i = 0; i < ARRAY_SIZE(keys) && !rc; i++) {
+        if ((i >= ARRAY_SIZE(keys) - 2) && !values[i])
+            continue; /* the model's defaults */
+        snprintf(path, sizeof(path), "/local/domain/%u/memvisor/guest/%s", domid, keys[i]);
+        rc = tc_xs_printf(xs, 0, path, "%llu", (unsigned long long)values[i]);
+    }
+    if (!rc && g->workload[0]) {
+        snprintf(path, sizeof(path), "/local/domain/%u/memvisor/guest/workload", domid);
+        rc = tc_xs_write(xs, 0, path, g->workload);
+    }
+    return rc;
+}
+
+int xl_vnode_balloon(struct tc_store *xs, domid_t domid, const uint64_t *balloon_kib,
+                     unsigned nr_vnodes, char *err, size_t errlen)
+{
+    char path[96], buf[8];
+    uint32_t tx;
+    int rc;
+
+    snprintf(path, sizeof(path), "/local/domain/%u/control/feature-balloon-vnode", domid);
+    if (tc_xs_read(xs, 0, path, buf, sizeof(buf)) || strcmp(buf, "1"))
+        return fail(err, errlen, -EOPNOTSUPP,
+                    "domain %u does not offer per-vnode ballooning", domid);
+    do { /* one transaction: the guest sees the switch at once */
+        rc = tc_xs_transaction_start(xs, &tx);
+        for (unsigned n = 0; n < nr_vnodes && !rc; n++) {
+            snprintf(path, sizeof(path), "/local/domain/%u/memory/vnode%u/target-balloon-size",
+                     domid, n);
+            rc = tc_xs_printf(xs, tx, path, "%llu", (unsigned long long)balloon_kib[n]);
+        }
+        snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
+        if (!rc && (rc = tc_xs_rm(xs, tx, path)) == -ENOENT)
+            rc = 0;
+        if (rc) {
+            (void)!tc_xs_transaction_end(xs, tx, false);
+            return fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc));
+        }
+        rc = tc_xs_transaction_end(xs, tx, true);
+    } while (rc == -EAGAIN);
+    return rc ? fail(err, errlen, rc, "xenstore transaction: %s", mv_strerror(rc)) : 0;
+}
+
+int xl_parse_kib(const char *text, int64_t *kib)
+{
+    char *end;
+    long long v = strtoll(text, &end, 10);
+
+    if (end == text || strlen(end) > 1 || v < 0 || v > (1LL << 40))
+        return -EINVAL;
+    switch (tolower((unsigned char)*end)) {
+    case 't': v <<= 10; /* fall through */
+    case 'g': v <<= 10; /* fall through */
+    case '\0':
+    case 'm': v <<= 10; /* fall through */
+    case 'k': break;
+    case 'b': v >>= 10; break;
+    default: return -EINVAL;
+    }
+    *kib = v;
+    return 0;
 }

@@ -3,7 +3,11 @@
  * syntax errors name the file and line), into what memvisor's toolstack
  * needs: name, type (or builder), memory, maxmem, videoram, vga/stdvga,
  * vcpus, claim_mode, vnuma, mmio_hole, uuid; and the guest model's
- * options (guest_* keys, which xl ignores).
+ * options (guest_* keys, which xl ignores: guest_balloon,
+ * guest_balloon_vnode, guest_selfballoon, guest_free_page_reporting,
+ * guest_deflate_on_oom, guest_boot_scrub, guest_swap (0/1);
+ * guest_working_set, guest_cache, guest_files (MiB); guest_workload =
+ * "SECONDS:SIZE ...").
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,7 +16,9 @@
 
 #include <libxlutil.h>
 
-#include "cli.h"
+#include "memvisor/guest_host.h"
+
+#include "memvisor/scenario.h"
 
 static int bad(const char *file, const char *fmt, ...) MV_PRINTF(2, 3);
 static int bad(const char *file, const char *fmt, ...)
@@ -92,7 +98,48 @@ static bool get_bool(XLU_Config *c, const char *key, bool dflt)
     return xlu_cfg_get_long(c, key, &v, 1) ? dflt : v != 0;
 }
 
-int xlcfg_load(const char *file, struct xl_domain *d, struct xlcfg_guest *g)
+int xl_workload_kib(const char *text, char *out, size_t cap)
+{
+    struct guest_phase phases[GUEST_MAX_PHASES];
+    size_t used = 0;
+    const char *p = text;
+    unsigned n = 0;
+
+    out[0] = '\0';
+    for (;;) {
+        char *end;
+        unsigned long long at;
+        int64_t kib;
+        char size[32];
+        size_t len;
+
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        at = strtoull(p, &end, 10);
+        if (end == p || *end != ':')
+            return -EINVAL;
+        p = end + 1;
+        len = strcspn(p, " ,");
+        if (len == 0 || len >= sizeof(size))
+            return -EINVAL;
+        memcpy(size, p, len);
+        size[len] = '\0';
+        p += len;
+        if (xl_parse_kib(size, &kib) || n == GUEST_MAX_PHASES)
+            return -EINVAL;
+        used += (size_t)snprintf(out + used, cap > used ? cap - used : 0, "%s%llu:%lld",
+                                 n ? " " : "", at, (long long)kib);
+        n++;
+        if (used >= cap)
+            return -EINVAL;
+    }
+    /* guest_host's own check: AT from 0, rising. */
+    return guest_workload_parse(out, phases, GUEST_MAX_PHASES) > 0 ? 0 : -EINVAL;
+}
+
+int xlcfg_load(const char *file, struct xl_domain *d, struct xl_guest *g)
 {
     XLU_Config *c = xlu_cfg_init(stderr, file);
     const char *s;
@@ -111,8 +158,7 @@ int xlcfg_load(const char *file, struct xl_domain *d, struct xlcfg_guest *g)
         return -rc;
     }
     xl_domain_default(d);
-    memset(g, 0, sizeof(*g));
-    g->balloon = true;
+    xl_guest_default(g);
     rc = -EINVAL;
     if (xlu_cfg_get_string(c, "name", &s, 0) || !s[0] || strlen(s) >= sizeof(d->name)) {
         fprintf(stderr, "%s: the domain needs a name (name = \"...\")\n", file);
@@ -204,8 +250,18 @@ int xlcfg_load(const char *file, struct xl_domain *d, struct xlcfg_guest *g)
     g->free_page_reporting = get_bool(c, "guest_free_page_reporting", false);
     g->deflate_on_oom = get_bool(c, "guest_deflate_on_oom", false);
     g->boot_scrub = get_bool(c, "guest_boot_scrub", false);
-    if (get_mib(c, file, "guest_working_set", &g->working_set_kib, &set))
+    g->balloon_vnode = get_bool(c, "guest_balloon_vnode", false);
+    g->swap = get_bool(c, "guest_swap", false);
+    if (get_mib(c, file, "guest_working_set", &g->working_set_kib, &set) ||
+        get_mib(c, file, "guest_cache", &g->cache_kib, &set) ||
+        get_mib(c, file, "guest_files", &g->file_kib, &set))
         goto out;
+    if (!xlu_cfg_get_string(c, "guest_workload", &s, 1) &&
+        xl_workload_kib(s, g->workload, sizeof(g->workload))) {
+        bad(file, "guest_workload = \"%s\": not \"SECONDS:SIZE ...\" (SIZE in MiB or with "
+            "k, m, g; SECONDS from 0, rising)", s);
+        goto out;
+    }
     rc = 0;
 out:
     xlu_cfg_destroy(c);

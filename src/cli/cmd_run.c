@@ -1,0 +1,145 @@
+/*
+ * memvisor run SCENARIO: runs a scenario on an embedded host, with a
+ * progress line (or a live top view), then prints the summary and writes
+ * the HTML and JSON reports.
+ */
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+struct display {
+    bool tty, quiet;
+    unsigned last_tenth;
+};
+
+static void progress(void *arg, const struct scenario_progress *p)
+{
+    struct display *d = arg;
+    unsigned tenth = (unsigned)(p->t_ms * 10 / (p->duration_ms ? p->duration_ms : 1));
+    const uint64_t mib = 256; /* pages */
+
+    if (d->quiet || !p->last)
+        return;
+    if (d->tty) {
+        unsigned filled = tenth > 10 ? 20 : (unsigned)(p->t_ms * 20 / p->duration_ms);
+        char bar[21];
+
+        memset(bar, '#', filled);
+        memset(bar + filled, '.', 20 - filled);
+        bar[20] = '\0';
+        fprintf(stderr, "\r  [%s] %5.0f/%.0f s  free %6llu MiB  claimed %5llu  tmem %5llu  "
+                "PoD %5llu  events %u  failures %u ",
+                bar, (double)p->t_ms / 1000.0, (double)p->duration_ms / 1000.0,
+                (unsigned long long)(p->last->free_pages / mib),
+                (unsigned long long)(p->last->claimed_pages / mib),
+                (unsigned long long)(p->last->tmem_pages / mib),
+                (unsigned long long)(p->last->pod_cache_pages / mib), p->events_done,
+                p->failures);
+    } else if (tenth != d->last_tenth) {
+        fprintf(stderr, "  %3u%%  t=%.0f s  free %llu MiB  events %u  failures %u\n",
+                tenth * 10, (double)p->t_ms / 1000.0,
+                (unsigned long long)(p->last->free_pages / mib), p->events_done, p->failures);
+    }
+    d->last_tenth = tenth;
+}
+
+static int write_report(const char *path, int (*fn)(const struct scenario_report *, FILE *),
+                        const struct scenario_report *r)
+{
+    FILE *f = fopen(path, "w");
+    int rc;
+
+    if (!f) {
+        fprintf(stderr, "memvisor: run: cannot write %s: %s\n", path, strerror(errno));
+        return -errno;
+    }
+    rc = fn(r, f);
+    if (fclose(f) && !rc)
+        rc = -EIO;
+    if (rc)
+        fprintf(stderr, "memvisor: run: writing %s: %s\n", path, mv_strerror(rc));
+    return rc;
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: memvisor run [--out DIR] [--quiet] SCENARIO\n"
+          "  Runs SCENARIO on an embedded host (see README: scenario files), shows its\n"
+          "  progress, prints a summary and writes DIR/NAME.html and DIR/NAME.json\n"
+          "  (DIR: the current directory by default; NAME: the scenario's file name).\n"
+          "  --quiet  no progress line\n",
+          out);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "out", required_argument, NULL, 'o' }, { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 },
+    };
+    struct display d = { isatty(STDERR_FILENO), false, 0 };
+    const char *dir = ".";
+    struct scenario *sc;
+    struct scenario_report *r;
+    char err[512], base[256], html[600], json[600];
+    struct stat st;
+    int c, rc;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': dir = optarg; break;
+        case 'q': d.quiet = true; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return 2;
+    }
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "memvisor: run: --out %s is not a directory\n", dir);
+        return 2;
+    }
+    sc = malloc(sizeof(*sc));
+    if (!sc)
+        return 1;
+    rc = scenario_load(argv[optind], sc, err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "memvisor: %s\n", err);
+        free(sc);
+        return rc == -EINVAL ? 2 : 1;
+    }
+    snprintf(base, sizeof(base), "%s", argv[optind]);
+    snprintf(base, sizeof(base), "%s", basename(base));
+    base[strcspn(base, ".")] = '\0';
+    snprintf(html, sizeof(html), "%s/%s.html", dir, base);
+    snprintf(json, sizeof(json), "%s/%s.json", dir, base);
+    if (!d.quiet)
+        fprintf(stderr, "%s: %s\n", sc->file, sc->title);
+    rc = scenario_run(sc, progress, &d, &r);
+    if (d.tty && !d.quiet)
+        fputc('\n', stderr);
+    if (rc) {
+        fprintf(stderr, "memvisor: run: cannot make the host: %s\n", mv_strerror(rc));
+        free(sc);
+        return 1;
+    }
+    rc = scenario_report_text(r, stdout);
+    rc = write_report(html, scenario_report_html, r) ?: rc;
+    rc = write_report(json, scenario_report_json, r) ?: rc;
+    if (!rc)
+        printf("\n  reports: %s, %s\n", html, json);
+    if (r->check_violations)
+        rc = -EUCLEAN;
+    scenario_report_free(r);
+    free(sc);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,560 @@
+/*
+ * Running a scenario (scenario.h) on a fresh embedded host: the
+ * hypervisor, its xenstore and the guests' models, driven by the timeline
+ * through the same toolstack calls memvisor's verbs make against
+ * memvisord; memory sampled as it goes.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memvisor/guest_host.h"
+#include "memvisor/scenario.h"
+#include "memvisor/squeeze.h"
+
+#define KIB_PER_PAGE (PAGE_SIZE / 1024)
+#define MAX_THREADS (SCENARIO_MAX_EVENTS * 4)
+
+struct runner {
+    const struct scenario *sc;
+    struct hv *hv;
+    struct store *store;
+    struct guest_host *guests;
+    struct tc_handle *tc;      /* the sampler's */
+    struct tc_store *xs;
+    struct scenario_report *r;
+    uint64_t start_ns;
+    pthread_mutex_t mu;        /* the report and the instances */
+    pthread_t threads[MAX_THREADS];
+    unsigned nr_threads;
+    unsigned events_done;
+    uint64_t oom_seen[SCENARIO_MAX_INSTANCES];
+    bool crash_seen[SCENARIO_MAX_INSTANCES];
+};
+
+struct job {
+    struct runner *run;
+    const struct scenario_event *ev;
+    int instance;
+    struct tc_handle *tc;
+    struct tc_store *xs;
+};
+
+static uint64_t model_ms(const struct runner *run)
+{
+    return (mv_now_ns() - run->start_ns) * 1000 / run->sc->second_ns;
+}
+
+static void *grow(void *array, unsigned nr, unsigned *cap, size_t size)
+{
+    void *bigger;
+
+    if (nr < *cap)
+        return array;
+    bigger = realloc(array, (size_t)(*cap ? *cap * 2 : 64) * size);
+    if (bigger)
+        *cap = *cap ? *cap * 2 : 64;
+    return bigger;
+}
+
+/* Under run->mu. */
+static void add_failure(struct runner *run, uint64_t t_ms, int instance, const char *what)
+{
+    struct scenario_report *r = run->r;
+    struct scenario_failure *f = grow(r->failures, r->nr_failures, &r->cap_failures,
+                                      sizeof(*f));
+
+    if (!f)
+        return; /* out of memory: the report is short of a line */
+    r->failures = f;
+    f[r->nr_failures] = (struct scenario_failure){ t_ms, instance, "" };
+    snprintf(f[r->nr_failures].what, sizeof(f->what), "%s", what);
+    r->nr_failures++;
+}
+
+/* The memory scheduler, for a create under policy scheduler=on. */
+static int room(void *arg, struct tc_handle *t, domid_t domid, uint64_t pages, char *err,
+                size_t errlen)
+{
+    struct job *job = arg;
+    const struct scenario *sc = job->run->sc;
+    struct squeeze_config cfg = { sc->squeeze_timeout_s * sc->second_ns, 0 };
+    struct squeeze_result res;
+
+    return squeeze_make_room(t, job->xs, domid, pages, &cfg, &res, err, errlen);
+}
+
+/* memory/dynamic-min and dynamic-max for the scheduler, in memory/target's
+ * units (the guest's view: less video memory), as xenopsd writes them. */
+static int write_dynamic_range(struct job *job, domid_t domid, const struct scenario_guest *g)
+{
+    char path[96], buf[32];
+    uint64_t target, dmin;
+    int rc;
+
+    snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
+    rc = tc_xs_read(job->xs, 0, path, buf, sizeof(buf));
+    if (rc)
+        return rc;
+    target = strtoull(buf, NULL, 10);
+    dmin = sat_sub(g->dynamic_min_kib, sat_sub(g->dom.target_kib, target));
+    snprintf(path, sizeof(path), "/local/domain/%u/memory/dynamic-min", domid);
+    rc = tc_xs_printf(job->xs, 0, path, "%llu", (unsigned long long)dmin);
+    snprintf(path, sizeof(path), "/local/domain/%u/memory/dynamic-max", domid);
+    return rc ?: tc_xs_printf(job->xs, 0, path, "%llu", (unsigned long long)target);
+}
+
+static int do_create(struct job *job, struct scenario_result *res, char *err, size_t errlen)
+{
+    struct runner *run = job->run;
+    const struct scenario *sc = run->sc;
+    const struct scenario_guest *g = &sc->guests[job->ev->guest];
+    struct scenario_instance *in = &run->r->inst[job->instance];
+    struct xl_domain d = g->dom;
+    struct xl_guest gg = g->guest;
+    struct xl_create_opts o = { .unpause = true, .guest = &gg,
+                                .populated_pages = &res->populated_pages };
+    domid_t domid;
+    int rc;
+
+    pthread_mutex_lock(&run->mu);
+    rc = in->domid ? -EEXIST : 0;
+    pthread_mutex_unlock(&run->mu);
+    if (rc)
+        return snprintf(err, errlen, "%s is running already", in->name), rc;
+    snprintf(d.name, sizeof(d.name), "%s", in->name);
+    if (sc->claims != SC_CLAIMS_CONFIG)
+        d.claim = sc->claims == SC_CLAIMS_ON;
+    if (!gg.second_ns)
+        gg.second_ns = sc->second_ns;
+    if (!gg.seed)
+        gg.seed = (uint64_t)job->instance + 1;
+    if (sc->build_rate_bytes)
+        o.pace_bytes_per_sec = (uint64_t)((double)sc->build_rate_bytes * 1e9 /
+                                          (double)sc->second_ns);
+    if (sc->scheduler) {
+        o.make_room = room;
+        o.room_arg = job;
+    }
+    rc = xl_create_with(job->tc, job->xs, &d, &o, &domid, err, errlen);
+    if (!rc && g->dynamic_min_kib && (rc = write_dynamic_range(job, domid, g))) {
+        snprintf(err, errlen, "xenstore: %s", mv_strerror(rc));
+        (void)!xl_destroy(job->tc, job->xs, domid, NULL, NULL, 0);
+    }
+    if (!rc) {
+        pthread_mutex_lock(&run->mu);
+        in->domid = domid;
+        in->ever_created = true;
+        run->crash_seen[job->instance] = false;
+        run->oom_seen[job->instance] = 0;
+        pthread_mutex_unlock(&run->mu);
+        snprintf(err, errlen, "domain %u, %llu MiB", domid,
+                 (unsigned long long)d.target_kib >> 10);
+    }
+    res->outcome = !rc                                    ? SO_OK
+                   : rc == -ETIMEDOUT                     ? SO_GAVE_UP
+                   : rc == -ENOMEM && res->populated_pages ? SO_DELAYED
+                   : rc == -ENOMEM                        ? SO_REFUSED
+                                                          : SO_FAILED;
+    return rc;
+}
+
+static int running_domid(struct job *job, domid_t *domid, char *err, size_t errlen)
+{
+    struct runner *run = job->run;
+
+    pthread_mutex_lock(&run->mu);
+    *domid = run->r->inst[job->instance].domid;
+    pthread_mutex_unlock(&run->mu);
+    if (*domid)
+        return 0;
+    snprintf(err, errlen, "%s is not running", run->r->inst[job->instance].name);
+    return -ESRCH;
+}
+
+static int do_view(struct job *job, struct scenario_result *res)
+{
+    size_t len = 0;
+    FILE *f = open_memstream(&res->output, &len);
+    int rc;
+
+    if (!f)
+        return -ENOMEM;
+    switch (job->ev->verb) {
+    case SV_LIST: rc = xl_print_list(job->tc, job->xs, f); break;
+    case SV_CLAIMS: rc = xl_print_claims(job->tc, job->xs, f); break;
+    case SV_INFO: rc = xl_print_info(job->tc, f); break;
+    default: rc = xl_print_tmem_list(job->tc, MV_TMEM_OP_ALL_CLIENTS, false, f); break;
+    }
+    fclose(f);
+    return rc;
+}
+
+static int do_event(struct job *job, struct scenario_result *res, char *err, size_t errlen)
+{
+    const struct scenario_event *ev = job->ev;
+    domid_t domid = MV_TMEM_OP_ALL_CLIENTS;
+    int rc = 0;
+
+    switch (ev->verb) {
+    case SV_CREATE:
+        return do_create(job, res, err, errlen);
+    case SV_LIST:
+    case SV_INFO:
+    case SV_CLAIMS:
+    case SV_TMEM_LIST:
+        rc = do_view(job, res);
+        break;
+    default:
+        if (job->instance >= 0 && (rc = running_domid(job, &domid, err, errlen)))
+            return rc;
+        break;
+    }
+    switch (ev->verb) {
+    case SV_DESTROY:
+        rc = xl_destroy(job->tc, job->xs, domid, NULL, err, errlen);
+        if (!rc) {
+            pthread_mutex_lock(&job->run->mu);
+            job->run->r->inst[job->instance].domid = 0;
+            pthread_mutex_unlock(&job->run->mu);
+        }
+        break;
+    case SV_MEM_SET:
+        rc = xl_mem_set(job->tc, job->xs, domid, ev->kib, false, true, err, errlen);
+        break;
+    case SV_MEM_MAX:
+        rc = xl_mem_max(job->tc, job->xs, domid, (uint64_t)ev->kib, err, errlen);
+        break;
+    case SV_VNODE_BALLOON:
+        rc = xl_vnode_balloon(job->xs, domid, ev->vnode_kib, ev->nr_vnode_kib, err, errlen);
+        break;
+    case SV_TMEM_FREEZE:
+    case SV_TMEM_THAW:
+        rc = tc_tmem_freeze(job->tc, domid, ev->verb == SV_TMEM_FREEZE);
+        if (rc)
+            snprintf(err, errlen, "%s: %s", scenario_verb_name(ev->verb), mv_strerror(rc));
+        break;
+    default:
+        if (rc)
+            snprintf(err, errlen, "%s: %s", scenario_verb_name(ev->verb), mv_strerror(rc));
+        break;
+    }
+    res->outcome = rc ? SO_FAILED : SO_OK;
+    return rc;
+}
+
+static void *event_thread(void *arg)
+{
+    struct job *job = arg;
+    struct runner *run = job->run;
+    struct scenario_result res = { .ev = job->ev, .instance = job->instance };
+    struct scenario_report *r = run->r;
+    int rc;
+
+    res.start_ms = model_ms(run);
+    rc = tc_open(run->hv, 0, true, &job->tc) ?: tc_store_local(run->store, &job->xs);
+    if (rc)
+        snprintf(res.message, sizeof(res.message), "toolstack: %s", mv_strerror(rc));
+    else
+        rc = do_event(job, &res, res.message, sizeof(res.message));
+    res.rc = rc;
+    if (rc && res.outcome == SO_OK)
+        res.outcome = SO_FAILED;
+    res.end_ms = model_ms(run);
+    tc_store_close(job->xs);
+    tc_close(job->tc);
+    pthread_mutex_lock(&run->mu);
+    r->counts[res.outcome]++;
+    run->events_done++;
+    if (rc) {
+        char what[sizeof(((struct scenario_failure *)0)->what)];
+
+        int len = snprintf(what, sizeof(what), "%s%s%s: %s: ",
+                           scenario_verb_name(job->ev->verb), job->instance >= 0 ? " " : "",
+                           job->instance >= 0 ? r->inst[job->instance].name : "",
+                           scenario_outcome_name(res.outcome));
+
+        if (len > 0 && (size_t)len < sizeof(what))
+            memccpy(what + len, res.message, '\0', sizeof(what) - (size_t)len - 1);
+        what[sizeof(what) - 1] = '\0';
+        add_failure(run, res.end_ms, job->instance, what);
+    }
+    {
+        struct scenario_result *x = grow(r->results, r->nr_results, &r->cap_results,
+                                         sizeof(*x));
+
+        if (x) {
+            r->results = x;
+            x[r->nr_results++] = res;
+        } else {
+            free(res.output);
+        }
+    }
+    pthread_mutex_unlock(&run->mu);
+    free(job);
+    return NULL;
+}
+
+/* Starts ev: a thread per instance it names (or one). */
+static void launch(struct runner *run, const struct scenario_event *ev)
+{
+    const struct scenario_guest *g = ev->guest >= 0 ? &run->sc->guests[ev->guest] : NULL;
+    unsigned first = g ? g->first_instance : 0, n = g ? (g->count ? g->count : 1) : 1;
+
+    for (unsigned i = 0; i < n && run->nr_threads < MAX_THREADS; i++) {
+        struct job *job = calloc(1, sizeof(*job));
+
+        if (!job)
+            break;
+        *job = (struct job){ run, ev, g ? (int)(first + i) : -1, NULL, NULL };
+        if (pthread_create(&run->threads[run->nr_threads], NULL, event_thread, job)) {
+            free(job);
+            break;
+        }
+        run->nr_threads++;
+    }
+}
+
+static uint64_t read_target_pages(struct runner *run, domid_t domid)
+{
+    char path[96], buf[32];
+
+    snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
+    if (tc_xs_read(run->xs, 0, path, buf, sizeof(buf)))
+        return 0;
+    return strtoull(buf, NULL, 10) / KIB_PER_PAGE;
+}
+
+/* A guest model's crash, and its workload's failed allocations, are
+ * failures on the timeline (once each). */
+static void watch_guest(struct runner *run, unsigned i, const struct guest_os_status *st,
+                        uint64_t t_ms)
+{
+    char what[224];
+
+    if (st->state == GUEST_CRASHED && !run->crash_seen[i]) {
+        run->crash_seen[i] = true;
+        snprintf(what, sizeof(what), "guest %s crashed: %s", run->r->inst[i].name, st->why);
+        add_failure(run, t_ms, (int)i, what);
+    }
+    if (st->oom_failures > run->oom_seen[i]) {
+        snprintf(what, sizeof(what), "guest %s: %llu allocations failed (out of memory)",
+                 run->r->inst[i].name,
+                 (unsigned long long)(st->oom_failures - run->oom_seen[i]));
+        run->oom_seen[i] = st->oom_failures;
+        add_failure(run, t_ms, (int)i, what);
+    }
+}
+
+static void sample(struct runner *run)
+{
+    struct scenario_report *r = run->r;
+    struct scenario_sample s = { .t_ms = model_ms(run) };
+    struct tmem_stats ts;
+    struct tc_physinfo pi;
+    uint64_t domains = 0;
+    struct tc_dominfo all[SCENARIO_MAX_INSTANCES + 1];
+    long n = tc_domain_list(run->tc, 0, all, ARRAY_SIZE(all));
+
+    if (tc_physinfo(run->tc, &pi))
+        return;
+    tmem_get_stats(run->hv->tmem, DOMID_INVALID, &ts);
+    s.tmem_pages = ts.eph_frames + ts.pers_frames;
+    s.claimed_pages = pi.outstanding_pages;
+    s.free_pages = sat_sub(pi.free_pages, pi.outstanding_pages);
+    for (long k = 0; k < n; k++)
+        domains += all[k].tot_pages;
+    pthread_mutex_lock(&run->mu);
+    for (unsigned i = 0; i < r->nr_inst; i++) {
+        struct scenario_instance *in = &r->inst[i];
+        struct tc_dominfo info;
+        struct pod_target pt = { 0 };
+        struct domain *d;
+
+        if (!in->domid || tc_domain_getinfo(run->tc, in->domid, &info))
+            continue;
+        d = domain_lookup(run->hv->domains, in->domid);
+        if (d) {
+            p2m_pod_get_target(d, &pt);
+            domain_put(d);
+        }
+        s.pod_cache_pages += pt.pod_cache_pages;
+        s.held[i] = sat_sub(info.tot_pages, pt.pod_cache_pages);
+        s.target[i] = read_target_pages(run, in->domid);
+        if (guest_host_status(run->guests, in->domid, &in->last) == 0) {
+            in->have_status = true;
+            watch_guest(run, i, &in->last, s.t_ms);
+        }
+    }
+    s.other_pages = sat_sub(sat_sub(pi.total_pages, pi.free_pages), domains + s.tmem_pages);
+    for (long k = 0; k < n; k++) /* domains not in the scenario (dom0) */
+        if (all[k].domid == 0)
+            s.other_pages += all[k].tot_pages;
+    {
+        struct scenario_sample *x = grow(r->samples, r->nr_samples, &r->cap_samples,
+                                         sizeof(*x));
+
+        if (x) {
+            r->samples = x;
+            x[r->nr_samples++] = s;
+        }
+    }
+    pthread_mutex_unlock(&run->mu);
+}
+
+static int host_up(struct runner *run)
+{
+    const struct scenario *sc = run->sc;
+    struct hv_config hc;
+    struct store_config scfg;
+    const char *why;
+    int rc;
+
+    hv_config_default(&hc);
+    hc.ram_bytes = sc->ram_bytes;
+    hc.nr_nodes = sc->nr_nodes;
+    hc.log.level = MV_LOG_ERROR;
+    rc = hv_create(&hc, &run->hv, &why);
+    if (rc)
+        return rc;
+    store_config_default(&scfg);
+    scfg.domain_exists = tc_domain_alive;
+    scfg.domain_arg = run->hv;
+    rc = store_create(&scfg, &run->store);
+    if (!rc)
+        rc = tc_open(run->hv, 0, true, &run->tc) ?: tc_store_local(run->store, &run->xs);
+    if (!rc)
+        rc = tc_xs_write(run->xs, 0, "/local/domain/0/name", "Domain-0");
+    if (!rc)
+        rc = guest_host_start(run->hv, run->store, &hc.log, &run->guests);
+    return rc;
+}
+
+static void host_down(struct runner *run)
+{
+    guest_host_stop(run->guests);
+    if (run->hv && run->r)
+        run->r->check_violations = hv_check(run->hv, NULL);
+    tc_store_close(run->xs);
+    tc_close(run->tc);
+    if (run->store)
+        store_destroy(run->store);
+    if (run->hv)
+        hv_destroy(run->hv);
+}
+
+int scenario_run(const struct scenario *sc,
+                 void (*progress)(void *arg, const struct scenario_progress *p), void *arg,
+                 struct scenario_report **out)
+{
+    struct runner *run = calloc(1, sizeof(*run));
+    struct scenario_report *r = calloc(1, sizeof(*r));
+    uint64_t end_ms = sc->duration_s * 1000, next_sample = 0;
+    unsigned next_event = 0;
+    int rc;
+
+    *out = NULL;
+    if (!run || !r) {
+        free(run);
+        free(r);
+        return -ENOMEM;
+    }
+    run->sc = sc;
+    run->r = r;
+    r->sc = sc;
+    pthread_mutex_init(&run->mu, NULL);
+    for (unsigned g = 0; g < sc->nr_guests; g++) {
+        unsigned n = sc->guests[g].count ? sc->guests[g].count : 1;
+
+        for (unsigned k = 0; k < n; k++) {
+            struct scenario_instance *in = &r->inst[sc->guests[g].first_instance + k];
+
+            in->guest = g;
+            if (sc->guests[g].count)
+                snprintf(in->name, sizeof(in->name), "%s%u", sc->guests[g].name, k + 1);
+            else
+                snprintf(in->name, sizeof(in->name), "%s", sc->guests[g].name);
+        }
+    }
+    r->nr_inst = sc->nr_instances;
+    rc = host_up(run);
+    if (rc) {
+        host_down(run);
+        pthread_mutex_destroy(&run->mu);
+        free(run);
+        scenario_report_free(r);
+        return rc;
+    }
+    r->total_pages = sc->ram_bytes >> PAGE_SHIFT;
+    {
+        struct tc_physinfo pi;
+
+        if (tc_physinfo(run->tc, &pi) == 0)
+            r->total_pages = pi.total_pages;
+    }
+    run->start_ns = mv_now_ns();
+    for (;;) {
+        uint64_t now = model_ms(run), due;
+
+        while (next_event < sc->nr_events && sc->events[next_event].at_ms <= now)
+            launch(run, &sc->events[next_event++]);
+        if (now >= next_sample) {
+            sample(run);
+            next_sample += sc->sample_ms;
+            if (progress) {
+                struct scenario_progress p = { now, end_ms, NULL, 0, 0 };
+
+                pthread_mutex_lock(&run->mu);
+                p.last = r->nr_samples ? &r->samples[r->nr_samples - 1] : NULL;
+                p.failures = r->nr_failures;
+                p.events_done = run->events_done;
+                progress(arg, &p);
+                pthread_mutex_unlock(&run->mu);
+            }
+        }
+        if (now >= end_ms)
+            break;
+        due = next_sample;
+        if (next_event < sc->nr_events && sc->events[next_event].at_ms < due)
+            due = sc->events[next_event].at_ms;
+        if (due > end_ms)
+            due = end_ms;
+        if (due > now)
+            mv_sleep_ns((due - now) * sc->second_ns / 1000);
+    }
+    /* Events still running (a slow build, a squeeze) finish first. */
+    for (unsigned i = 0; i < run->nr_threads; i++)
+        pthread_join(run->threads[i], NULL);
+    pthread_mutex_lock(&run->mu);
+    for (unsigned i = 0; i < r->nr_inst; i++)
+        if (r->inst[i].domid &&
+            guest_host_status(run->guests, r->inst[i].domid, &r->inst[i].last) == 0)
+            r->inst[i].have_status = true;
+    pthread_mutex_unlock(&run->mu);
+    r->wall_ns = mv_now_ns() - run->start_ns;
+    host_down(run);
+    pthread_mutex_destroy(&run->mu);
+    free(run);
+    *out = r;
+    return 0;
+}
+
+void scenario_report_free(struct scenario_report *r)
+{
+    if (!r)
+        return;
+    for (unsigned i = 0; i < r->nr_results; i++)
+        free(r->results[i].output);
+    free(r->results);
+    free(r->samples);
+    free(r->failures);
+    free(r);
+}
+
+const char *scenario_outcome_name(enum scenario_outcome o)
+{
+    static const char *const names[] = { "ok", "refused at once", "delayed failure",
+                                         "gave up", "failed" };
+
+    return (unsigned)o < ARRAY_SIZE(names) ? names[o] : "?";
+}

@@ -1,0 +1,196 @@
+/*
+ * The memory scheduler (squeeze.h): claim what is free, lower the other
+ * guests' targets for the rest, hold what their balloons free, restore
+ * everything on giving up.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memvisor/squeeze.h"
+#include "memvisor/xl.h"
+
+#define KIB_PER_PAGE (PAGE_SIZE / 1024)
+#define SQUEEZE_MAX_GUESTS 256
+
+struct squeezed {
+    domid_t domid;
+    uint64_t room_kib;     /* target - dynamic-min */
+    uint64_t lowered_kib;  /* what we took off its target */
+    uint64_t max_pages;    /* its max_pages before */
+};
+
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) MV_PRINTF(4, 5);
+static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err && errlen) {
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+static int read_kib(struct tc_store *xs, domid_t domid, const char *key, uint64_t *out)
+{
+    char path[96], buf[32], *end;
+    int rc;
+
+    snprintf(path, sizeof(path), "/local/domain/%u/memory/%s", domid, key);
+    rc = tc_xs_read(xs, 0, path, buf, sizeof(buf));
+    if (rc)
+        return rc;
+    *out = strtoull(buf, &end, 10);
+    return end == buf || *end ? -EINVAL : 0;
+}
+
+/* Free memory no claim holds. */
+static int unclaimed_free(struct tc_handle *t, uint64_t *pages)
+{
+    struct tc_physinfo pi;
+    int rc = tc_physinfo(t, &pi);
+
+    if (!rc)
+        *pages = sat_sub(pi.free_pages, pi.outstanding_pages);
+    return rc;
+}
+
+/* Grows domid's claim from *held towards want by what is free now. */
+static int hold_more(struct tc_handle *t, domid_t domid, uint64_t want, uint64_t *held)
+{
+    uint64_t avail, next;
+    int rc = unclaimed_free(t, &avail);
+
+    if (rc || *held >= want || avail == 0)
+        return rc;
+    next = *held + min_u64(avail, want - *held);
+    rc = tc_domain_claim_set(t, domid, &(struct claim_entry){ CLAIM_TARGET_GLOBAL, next }, 1);
+    if (rc == -ENOMEM)
+        return 0; /* taken between the look and the claim: next poll */
+    if (!rc)
+        *held = next;
+    return rc;
+}
+
+/* The guests that can give memory, and how much in all (KiB). */
+static unsigned find_guests(struct tc_handle *t, struct tc_store *xs, domid_t self,
+                            struct squeezed *out, uint64_t *room_kib)
+{
+    struct tc_dominfo info[SQUEEZE_MAX_GUESTS];
+    long n = tc_domain_list(t, 1, info, SQUEEZE_MAX_GUESTS);
+    unsigned nr = 0;
+
+    *room_kib = 0;
+    for (long i = 0; i < n; i++) {
+        uint64_t target, dmin;
+
+        if (info[i].domid == self || info[i].dying ||
+            read_kib(xs, info[i].domid, "target", &target) ||
+            read_kib(xs, info[i].domid, "dynamic-min", &dmin) || target <= dmin)
+            continue;
+        out[nr++] = (struct squeezed){ info[i].domid, target - dmin, 0, info[i].max_pages };
+        *room_kib += target - dmin;
+    }
+    return nr;
+}
+
+static void restore(struct tc_handle *t, struct tc_store *xs, struct squeezed *g, unsigned nr)
+{
+    for (unsigned i = 0; i < nr; i++) {
+        if (!g[i].lowered_kib)
+            continue;
+        /* Best effort: a guest that died meanwhile has nothing to restore. */
+        if (xl_mem_set(t, xs, g[i].domid, (int64_t)g[i].lowered_kib, true, true, NULL, 0) == 0)
+            (void)!tc_domain_setmaxmem(t, g[i].domid, g[i].max_pages * KIB_PER_PAGE);
+        g[i].lowered_kib = 0;
+    }
+}
+
+int squeeze_make_room(struct tc_handle *t, struct tc_store *xs, domid_t domid, uint64_t pages,
+                      const struct squeeze_config *cfg, struct squeeze_result *res, char *err,
+                      size_t errlen)
+{
+    static struct squeezed guests[SQUEEZE_MAX_GUESTS]; /* under squeeze_lock */
+    static pthread_mutex_t squeeze_lock = PTHREAD_MUTEX_INITIALIZER;
+    uint64_t start = mv_now_ns(), poll = cfg->poll_ns ? cfg->poll_ns : 1000000;
+    uint64_t avail, room_kib, short_kib, asked = 0;
+    unsigned nr;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    rc = hold_more(t, domid, pages, &res->held_pages);
+    if (rc)
+        return fail(err, errlen, rc, "claim for domain %u: %s", domid, mv_strerror(rc));
+    if (res->held_pages == pages)
+        return 0;
+    /* One squeeze at a time: two would count the same guests' room. */
+    pthread_mutex_lock(&squeeze_lock);
+    rc = unclaimed_free(t, &avail);
+    nr = rc ? 0 : find_guests(t, xs, domid, guests, &room_kib);
+    short_kib = (pages - res->held_pages) * KIB_PER_PAGE;
+    if (rc) {
+        fail(err, errlen, rc, "physinfo: %s", mv_strerror(rc));
+        goto out;
+    }
+    if (avail * KIB_PER_PAGE + room_kib < short_kib) {
+        rc = fail(err, errlen, -ENOMEM,
+                  "cannot make room for %llu MiB: %llu MiB free and %llu MiB above the "
+                  "guests' dynamic-min",
+                  (unsigned long long)(pages * KIB_PER_PAGE) >> 10,
+                  (unsigned long long)(avail + res->held_pages) * KIB_PER_PAGE >> 10,
+                  (unsigned long long)room_kib >> 10);
+        goto out;
+    }
+    short_kib = sat_sub(short_kib, avail * KIB_PER_PAGE);
+    for (unsigned i = 0; i < nr && asked < short_kib; i++) {
+        /* Proportional shares, rounded up to a page; the last takes the rest. */
+        uint64_t take = (uint64_t)(((unsigned __int128)short_kib * guests[i].room_kib +
+                                    room_kib - 1) / room_kib);
+
+        take = min_u64(min_u64(take + KIB_PER_PAGE - 1, guests[i].room_kib),
+                       short_kib - asked) & ~(uint64_t)(KIB_PER_PAGE - 1);
+        if (!take)
+            continue;
+        rc = xl_mem_set(t, xs, guests[i].domid, -(int64_t)take, true, true, NULL, 0);
+        if (rc)
+            continue; /* it died, or its keys are gone: the others may do */
+        guests[i].lowered_kib = take;
+        asked += take;
+        res->guests_squeezed++;
+    }
+    res->asked_kib = asked;
+    for (;;) {
+        rc = hold_more(t, domid, pages, &res->held_pages);
+        if (rc || res->held_pages == pages)
+            break;
+        if (mv_now_ns() - start >= cfg->timeout_ns) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+        mv_sleep_ns(poll);
+    }
+    res->waited_ns = mv_now_ns() - start;
+    if (rc) {
+        fail(err, errlen, rc,
+             "gave up making room for %llu MiB after %.1f s: held %llu MiB, asked %u "
+             "guests for %llu MiB (targets restored)",
+             (unsigned long long)(pages * KIB_PER_PAGE) >> 10, (double)res->waited_ns / 1e9,
+             (unsigned long long)(res->held_pages * KIB_PER_PAGE) >> 10, res->guests_squeezed,
+             (unsigned long long)asked >> 10);
+        (void)!tc_domain_claim_pages(t, domid, 0);
+        res->held_pages = 0;
+        res->gave_up = rc == -ETIMEDOUT;
+        restore(t, xs, guests, nr);
+    }
+out:
+    pthread_mutex_unlock(&squeeze_lock);
+    if (rc && res->held_pages) {
+        (void)!tc_domain_claim_pages(t, domid, 0);
+        res->held_pages = 0;
+    }
+    return rc;
+}
