@@ -28,13 +28,18 @@ struct guest_host {
     pthread_t reaper;
 };
 
+struct vnuma {
+    unsigned nr_vnodes, nr_ranges;
+    struct domain_vmemrange range[ARRAY_SIZE(((struct domain *)0)->vmemrange)];
+};
+
 /* The vnode whose vmemrange holds gfn, and where that range ends (the
  * whole space is vnode 0 without vNUMA). */
-static unsigned vnode_of(const struct domain *d, uint64_t gfn, uint64_t *range_end)
+static unsigned vnode_of(const struct vnuma *v, uint64_t gfn, uint64_t *range_end)
 {
     *range_end = UINT64_MAX;
-    for (unsigned i = 0; i < d->nr_vmemranges; i++) {
-        const struct domain_vmemrange *r = &d->vmemrange[i];
+    for (unsigned i = 0; i < v->nr_ranges; i++) {
+        const struct domain_vmemrange *r = &v->range[i];
 
         if (gfn >= r->start >> PAGE_SHIFT && gfn < r->end >> PAGE_SHIFT) {
             *range_end = r->end >> PAGE_SHIFT;
@@ -45,8 +50,9 @@ static unsigned vnode_of(const struct domain *d, uint64_t gfn, uint64_t *range_e
 }
 
 /* The RAM and PoD ranges of d's p2m in ascending order, split where its
- * vNUMA nodes meet (under d's lock, for the vmemranges). */
-static unsigned memory_map(struct domain *d, struct guest_ram_range *out, unsigned max)
+ * vNUMA nodes (v) meet. */
+static unsigned memory_map(struct domain *d, const struct vnuma *v, struct guest_ram_range *out,
+                           unsigned max)
 {
     uint64_t end = p2m_max_mapped_gfn(d->p2m) + 1, gfn = 0;
     unsigned n = 0;
@@ -54,7 +60,7 @@ static unsigned memory_map(struct domain *d, struct guest_ram_range *out, unsign
     while (gfn < end) {
         struct p2m_entry e;
         uint64_t span, range_end;
-        unsigned vnode = vnode_of(d, gfn, &range_end);
+        unsigned vnode = vnode_of(v, gfn, &range_end);
 
         p2m_lookup(d->p2m, _gfn(gfn), &e);
         span = (UINT64_C(1) << e.order) - (gfn & ((UINT64_C(1) << e.order) - 1));
@@ -167,6 +173,8 @@ static void on_unpause(void *arg, domid_t domid)
     struct guest_os_config cfg;
     struct domain *d = domain_lookup(gh->hv->domains, domid);
     struct guest_os *g = NULL;
+    struct vnuma vnuma;
+    uint64_t max_pages, tot_pages;
     int rc;
 
     if (!d)
@@ -177,9 +185,24 @@ static void on_unpause(void *arg, domid_t domid)
     cfg.domid = domid;
     cfg.hvm = domain_is_translated(d);
     lock_acquire(&d->lock);
-    cfg.nr_ram = memory_map(d, cfg.ram, GUEST_MAX_RANGES);
-    cfg.nr_vnodes = d->nr_vnodes ? d->nr_vnodes : 1;
+    vnuma.nr_vnodes = d->nr_vnodes;
+    vnuma.nr_ranges = d->nr_vmemranges;
+    memcpy(vnuma.range, d->vmemrange, sizeof(vnuma.range));
+    max_pages = d->max_pages;
+    tot_pages = d->tot_pages;
     lock_release(&d->lock);
+    cfg.nr_ram = memory_map(d, &vnuma, cfg.ram, GUEST_MAX_RANGES);
+    cfg.nr_vnodes = vnuma.nr_vnodes ? vnuma.nr_vnodes : 1;
+    if (!cfg.hvm) {
+        /* A PV guest has no p2m here: its pseudo-physical map runs from 0
+         * to its static maximum (max_pages less libxl's 1024 KiB); the
+         * builder populated the first tot_pages, and the rest starts in
+         * the balloon, as Linux's xen_extra_mem. */
+        cfg.ram[0] = (struct guest_ram_range){ 0, sat_sub(max_pages, 1024 / (PAGE_SIZE / 1024)),
+                                               0 };
+        cfg.nr_ram = cfg.ram[0].nr_pages ? 1 : 0;
+        cfg.populated_pages = tot_pages;
+    }
     domain_put(d);
     read_options(gh, domid, &cfg);
     pthread_mutex_lock(&gh->mu);

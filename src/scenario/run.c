@@ -346,6 +346,22 @@ static void watch_guest(struct runner *run, unsigned i, const struct guest_os_st
     }
 }
 
+/* A domain still being built has no id in the report yet: it is found by
+ * the name xl_create gave it. */
+static domid_t building_domid(struct runner *run, const struct scenario_instance *in,
+                              const struct tc_dominfo *all, long n)
+{
+    char path[64], name[64];
+
+    for (long k = 0; k < n; k++) {
+        snprintf(path, sizeof(path), "/local/domain/%u/name", all[k].domid);
+        if (all[k].domid && !all[k].dying &&
+            tc_xs_read(run->xs, 0, path, name, sizeof(name)) == 0 && !strcmp(name, in->name))
+            return all[k].domid;
+    }
+    return 0;
+}
+
 static void sample(struct runner *run)
 {
     struct scenario_report *r = run->r;
@@ -371,17 +387,19 @@ static void sample(struct runner *run)
         struct pod_target pt = { 0 };
         struct domain *d;
 
-        if (!in->domid || tc_domain_getinfo(run->tc, in->domid, &info))
+        domid_t domid = in->domid ? in->domid : building_domid(run, in, all, n);
+
+        if (!domid || tc_domain_getinfo(run->tc, domid, &info))
             continue;
-        d = domain_lookup(run->hv->domains, in->domid);
+        d = domain_lookup(run->hv->domains, domid);
         if (d) {
             p2m_pod_get_target(d, &pt);
             domain_put(d);
         }
         s.pod_cache_pages += pt.pod_cache_pages;
         s.held[i] = sat_sub(info.tot_pages, pt.pod_cache_pages);
-        s.target[i] = read_target_pages(run, in->domid);
-        if (guest_host_status(run->guests, in->domid, &in->last) == 0) {
+        s.target[i] = read_target_pages(run, domid);
+        if (in->domid && guest_host_status(run->guests, domid, &in->last) == 0) {
             in->have_status = true;
             watch_guest(run, i, &in->last, s.t_ms);
         }
@@ -413,7 +431,7 @@ static int host_up(struct runner *run)
     hv_config_default(&hc);
     hc.ram_bytes = sc->ram_bytes;
     hc.nr_nodes = sc->nr_nodes;
-    hc.log.level = MV_LOG_ERROR;
+    hc.log.level = MV_LOG_WARN;
     rc = hv_create(&hc, &run->hv, &why);
     if (rc)
         return rc;
@@ -433,8 +451,10 @@ static int host_up(struct runner *run)
 static void host_down(struct runner *run)
 {
     guest_host_stop(run->guests);
-    if (run->hv && run->r)
-        run->r->check_violations = hv_check(run->hv, NULL);
+    if (run->hv && run->r) {
+        heap_scrubbers_stop(run->hv->heap); /* the checkers need a quiet heap */
+        run->r->check_violations = hv_check(run->hv, stderr);
+    }
     tc_store_close(run->xs);
     tc_close(run->tc);
     if (run->store)

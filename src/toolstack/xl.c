@@ -253,6 +253,17 @@ static void pace_wait(struct pace *p, uint64_t pages)
         mv_sleep_ns(due - now);
 }
 
+/* 4 KiB pages for [gfn, gfn + n), n <= 512: 0 or -ENOMEM. */
+static int populate_4k(struct tc_handle *t, domid_t domid, uint64_t gfn, uint64_t n,
+                       unsigned flags)
+{
+    uint64_t ext[512];
+
+    for (uint64_t i = 0; i < n; i++)
+        ext[i] = gfn + i;
+    return tc_populate_physmap(t, domid, n, 0, flags, ext) == (long)n ? 0 : -ENOMEM;
+}
+
 /* Populates [gfn, gfn + n): 2 MiB extents where aligned, in runs of up to
  * 8 MiB as libxc's, else 4 KiB.  Returns 0 or -ENOMEM (Xen placed fewer). */
 static int populate(struct tc_handle *t, domid_t domid, uint64_t gfn, uint64_t n, unsigned flags,
@@ -275,7 +286,26 @@ static int populate(struct tc_handle *t, domid_t domid, uint64_t gfn, uint64_t n
             gfn += UINT64_C(1) << order;
             n -= UINT64_C(1) << order;
         }
-        if (tc_populate_physmap(t, domid, k, order, flags, ext) != (long)k)
+        long done = tc_populate_physmap(t, domid, k, order, flags, ext);
+
+        if (done < 0)
+            done = 0;
+        if (done < (long)k && order) {
+            /* No 2 MiB block free (a fragmented host): libxc falls back to
+             * 4 KiB pages for what the superpages did not cover. */
+            uint64_t back = (uint64_t)(k - (unsigned)done) << order;
+
+            gfn -= back;
+            n += back;
+            pace_wait(pace, (uint64_t)done << order);
+            if (populate_4k(t, domid, gfn, UINT64_C(1) << order, flags) < 0)
+                return -ENOMEM;
+            gfn += UINT64_C(1) << order;
+            n -= UINT64_C(1) << order;
+            pace_wait(pace, UINT64_C(1) << order);
+            continue;
+        }
+        if (done != (long)k)
             return -ENOMEM;
         pace_wait(pace, (uint64_t)k << order);
     }
