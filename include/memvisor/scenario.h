@@ -17,7 +17,8 @@
  *   guest    NAME config=FILE [count=N] [workload="SECONDS:SIZE ..."]
  *            [dynamic-min=SIZE] [seed=N]
  *            (an xl.cfg, relative to the scenario file; N instances named
- *            NAME1..NAMEN when count is given)
+ *            NAME1..NAMEN when count is given: an event on NAME is on all
+ *            of them, on NAMEk on one)
  *   at       SECONDS VERB [ARGS]
  *            create NAME | destroy NAME | mem-set NAME SIZE |
  *            mem-max NAME SIZE | vnode-balloon NAME SIZE... |
@@ -68,6 +69,7 @@ struct scenario_event {
     uint64_t at_ms;            /* model milliseconds */
     enum scenario_verb verb;
     int guest;                 /* index, -1: none (host-wide) */
+    int instance;              /* one of a count's instances (NAMEk), -1: all */
     int64_t kib;
     uint64_t vnode_kib[GUEST_MAX_VNODES];
     unsigned nr_vnode_kib;

@@ -290,7 +290,7 @@ static int workload_step(struct guest_os *g, uint64_t now_s)
     return rc == -ENOMEM ? 0 : rc;
 }
 
-#define CACHE_READS_PER_TICK 16
+#define CACHE_READS_PER_TICK 512
 
 static int cache_step(struct guest_os *g)
 {

@@ -18,8 +18,10 @@ static const char *state_of(const struct scenario_instance *in)
 {
     if (!in->ever_created)
         return "never created";
+    if (!in->domid)
+        return "destroyed";
     if (!in->have_status)
-        return in->domid ? "no guest model" : "destroyed";
+        return "no guest model";
     return guest_os_state_name(in->last.state);
 }
 
@@ -59,7 +61,7 @@ int scenario_report_text(const struct scenario_report *r, FILE *out)
         const struct scenario_instance *in = &r->inst[i];
 
         fprintf(out, "  %-12s %-14s %10.0f", in->name, state_of(in), mib(peak_held(r, i)));
-        if (in->have_status)
+        if (in->have_status && in->domid)
             fprintf(out, " %10.0f %10.0f %10.0f %9.0f\n", mib(in->last.target_pages),
                     mib(in->last.current_pages), mib(in->last.balloon_pages),
                     mib(in->last.swapped_pages));
@@ -151,7 +153,7 @@ int scenario_report_json(const struct scenario_report *r, FILE *out)
         fputs("    {\"name\": ", out);
         json_string(out, in->name);
         fprintf(out, ", \"state\": \"%s\"", state_of(in));
-        if (in->have_status)
+        if (in->have_status && in->domid)
             fprintf(out, ", \"target_pages\": %" PRIu64 ", \"current_pages\": %" PRIu64
                     ", \"balloon_pages\": %" PRIu64 ", \"swapped_pages\": %" PRIu64
                     ", \"balloon\": \"%s\"",
@@ -477,7 +479,7 @@ int scenario_report_html(const struct scenario_report *r, FILE *out)
         fputs("<tr><td>", out);
         html_text(out, in->name);
         fprintf(out, "</td><td>%s</td><td>%.0f</td>", state_of(in), mib(peak_held(r, i)));
-        if (in->have_status)
+        if (in->have_status && in->domid)
             fprintf(out, "<td>%.0f</td><td>%.0f</td><td>%.0f</td><td>%.0f</td><td>%s</td>",
                     mib(in->last.target_pages), mib(in->last.current_pages),
                     mib(in->last.balloon_pages), mib(in->last.swapped_pages),

@@ -28,7 +28,7 @@ struct runner {
     pthread_t threads[MAX_THREADS];
     unsigned nr_threads;
     unsigned events_done;
-    uint64_t oom_seen[SCENARIO_MAX_INSTANCES];
+    uint64_t oom_seen[SCENARIO_MAX_INSTANCES], oom_at[SCENARIO_MAX_INSTANCES];
     bool crash_seen[SCENARIO_MAX_INSTANCES];
 };
 
@@ -146,7 +146,7 @@ static int do_create(struct job *job, struct scenario_result *res, char *err, si
         in->domid = domid;
         in->ever_created = true;
         run->crash_seen[job->instance] = false;
-        run->oom_seen[job->instance] = 0;
+        run->oom_seen[job->instance] = run->oom_at[job->instance] = 0;
         pthread_mutex_unlock(&run->mu);
         snprintf(err, errlen, "domain %u, %llu MiB", domid,
                  (unsigned long long)d.target_kib >> 10);
@@ -301,6 +301,11 @@ static void launch(struct runner *run, const struct scenario_event *ev)
     const struct scenario_guest *g = ev->guest >= 0 ? &run->sc->guests[ev->guest] : NULL;
     unsigned first = g ? g->first_instance : 0, n = g ? (g->count ? g->count : 1) : 1;
 
+    if (ev->instance >= 0) {
+        first = (unsigned)ev->instance;
+        n = 1;
+    }
+
     for (unsigned i = 0; i < n && run->nr_threads < MAX_THREADS; i++) {
         struct job *job = calloc(1, sizeof(*job));
 
@@ -337,7 +342,11 @@ static void watch_guest(struct runner *run, unsigned i, const struct guest_os_st
         snprintf(what, sizeof(what), "guest %s crashed: %s", run->r->inst[i].name, st->why);
         add_failure(run, t_ms, (int)i, what);
     }
-    if (st->oom_failures > run->oom_seen[i]) {
+    /* Failed allocations come in runs: one line per run of them, or per 10
+     * model seconds of one. */
+    if (st->oom_failures > run->oom_seen[i] &&
+        (!run->oom_at[i] || t_ms >= run->oom_at[i] + 10000)) {
+        run->oom_at[i] = t_ms ? t_ms : 1;
         snprintf(what, sizeof(what), "guest %s: %llu allocations failed (out of memory)",
                  run->r->inst[i].name,
                  (unsigned long long)(st->oom_failures - run->oom_seen[i]));

@@ -223,6 +223,24 @@ static int find_guest(const struct scenario *sc, const char *name)
     return -1;
 }
 
+/* NAMEk: instance k (from 1) of a guest line with count; its guest's
+ * index, with the instance's in *instance, or -1. */
+static int find_instance(const struct scenario *sc, const char *name, int *instance)
+{
+    for (unsigned i = 0; i < sc->nr_guests; i++) {
+        const struct scenario_guest *g = &sc->guests[i];
+        size_t len = strlen(g->name);
+        uint64_t k;
+
+        if (g->count && !strncmp(name, g->name, len) &&
+            !mv_parse_uint(name + len, 1, g->count, &k) && name[len] != '0') {
+            *instance = (int)(g->first_instance + k - 1);
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
 static int guest_line(struct parser *p, char **w, unsigned n)
 {
     struct scenario *sc = p->sc;
@@ -329,6 +347,7 @@ static int at_line(struct parser *p, char **w, unsigned n)
     memset(ev, 0, sizeof(*ev));
     ev->line = p->line;
     ev->guest = -1;
+    ev->instance = -1;
     if (parse_seconds_ms(p, "at", w[1], &ev->at_ms))
         return -EINVAL;
     if (sc->nr_events && ev->at_ms < sc->events[sc->nr_events - 1].at_ms)
@@ -344,6 +363,8 @@ static int at_line(struct parser *p, char **w, unsigned n)
         if (n <= 3)
             return bad(p, "%s: needs a guest's name", w[2]);
         ev->guest = find_guest(sc, w[3]);
+        if (ev->guest < 0)
+            ev->guest = find_instance(sc, w[3], &ev->instance);
         if (ev->guest < 0)
             return bad(p, "%s: no guest '%s' (guest lines come before the timeline)", w[2],
                        w[3]);
