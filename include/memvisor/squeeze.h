@@ -29,6 +29,7 @@
 struct squeeze_config {
     uint64_t timeout_ns;      /* give up after this long (wall clock) */
     uint64_t poll_ns;         /* 0: 1 ms */
+    uint64_t second_ns;       /* the second messages count in (a model's); 0: 1 s */
 };
 
 struct squeeze_result {

@@ -279,18 +279,30 @@ static int batch(struct guest_os *g)
     long r = 0;
 
     if (g->vnode_mode) {
-        for (unsigned v = 0; v < g->cfg.nr_vnodes; v++) {
-            uint64_t have = g->vn[v].balloon.len, want = g->vnode_target[v];
+        /* Every node's inflation before any deflation: moving the balloon
+         * from one node to another must give pages back first, or the
+         * domain would pass its max_pages on the way.  A node that can
+         * give nothing does not hold the others up. */
+        bool wanted = false;
 
-            if (have < want)
-                r = inflate(g, v, want - have);
-            else if (have > want)
-                r = deflate(g, v, have - want, false);
-            else
-                continue;
-            return r < 0 ? (int)r : 1;
+        for (unsigned pass = 0; pass < 2; pass++) {
+            for (unsigned v = 0; v < g->cfg.nr_vnodes; v++) {
+                uint64_t have = g->vn[v].balloon.len, want = g->vnode_target[v];
+
+                if (pass == 0 && have < want)
+                    r = inflate(g, v, want - have);
+                else if (pass == 1 && have > want)
+                    r = deflate(g, v, have - want, false);
+                else
+                    continue;
+                if (r > 0)
+                    return 1;
+                if (r != -EAGAIN)
+                    return (int)r;
+                wanted = true;
+            }
         }
-        return 0;
+        return wanted ? -EAGAIN : 0;
     }
     uint64_t current = g->nr_pages - g->balloon_pages;
 

@@ -78,7 +78,7 @@ static int room(void *arg, struct tc_handle *t, domid_t domid, uint64_t pages, c
 {
     struct job *job = arg;
     const struct scenario *sc = job->run->sc;
-    struct squeeze_config cfg = { sc->squeeze_timeout_s * sc->second_ns, 0 };
+    struct squeeze_config cfg = { sc->squeeze_timeout_s * sc->second_ns, 0, sc->second_ns };
     struct squeeze_result res;
 
     return squeeze_make_room(t, job->xs, domid, pages, &cfg, &res, err, errlen);

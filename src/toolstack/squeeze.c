@@ -68,7 +68,9 @@ static int hold_more(struct tc_handle *t, domid_t domid, uint64_t want, uint64_t
     if (rc || *held >= want || avail == 0)
         return rc;
     next = *held + min_u64(avail, want - *held);
-    rc = tc_domain_claim_set(t, domid, &(struct claim_entry){ CLAIM_TARGET_GLOBAL, next }, 1);
+    rc = tc_domain_claim_set(t, domid,
+                             &(struct claim_entry){ .pages = next, .target = CLAIM_TARGET_GLOBAL },
+                             1);
     if (rc == -ENOMEM)
         return 0; /* taken between the look and the claim: next poll */
     if (!rc)
@@ -178,7 +180,7 @@ int squeeze_make_room(struct tc_handle *t, struct tc_store *xs, domid_t domid, u
         fail(err, errlen, rc,
              "gave up making room for %llu MiB after %.1f s: held %llu MiB, asked %u "
              "guests for %llu MiB (targets restored)",
-             (unsigned long long)(pages * KIB_PER_PAGE) >> 10, (double)res->waited_ns / 1e9,
+             (unsigned long long)(pages * KIB_PER_PAGE) >> 10, (double)res->waited_ns / (double)(cfg->second_ns ? cfg->second_ns : 1000000000u),
              (unsigned long long)(res->held_pages * KIB_PER_PAGE) >> 10, res->guests_squeezed,
              (unsigned long long)asked >> 10);
         (void)!tc_domain_claim_pages(t, domid, 0);
