@@ -177,10 +177,12 @@ int squeeze_make_room(struct tc_handle *t, struct tc_store *xs, domid_t domid, u
     }
     res->waited_ns = mv_now_ns() - start;
     if (rc) {
+        double second = (double)(cfg->second_ns ? cfg->second_ns : 1000000000u);
+
         fail(err, errlen, rc,
              "gave up making room for %llu MiB after %.1f s: held %llu MiB, asked %u "
              "guests for %llu MiB (targets restored)",
-             (unsigned long long)(pages * KIB_PER_PAGE) >> 10, (double)res->waited_ns / (double)(cfg->second_ns ? cfg->second_ns : 1000000000u),
+             (unsigned long long)(pages * KIB_PER_PAGE) >> 10, (double)res->waited_ns / second,
              (unsigned long long)(res->held_pages * KIB_PER_PAGE) >> 10, res->guests_squeezed,
              (unsigned long long)asked >> 10);
         (void)!tc_domain_claim_pages(t, domid, 0);
