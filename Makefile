@@ -1,10 +1,12 @@
 # memvisor: the two commands that do everything (see README.md).
-#   make run     install what is missing, build, run the main job (the demo)
+#   make run     install what is missing, build, run the main job: a scenario
+#                (SCENARIO=...), its summary here and its reports in build/report
 #   make test    install what is missing, build and run every test
 #   make bench   install what is missing, build, run the benchmarks
 .PHONY: all deps release run test bench fuzz clean
 
 RELEASE := build/release
+SCENARIO ?= scenarios/race-without-claims.scn
 ARGS ?=
 
 all: release
@@ -17,7 +19,8 @@ release: deps
 	@ninja -C $(RELEASE) >/dev/null
 
 run: release
-	./$(RELEASE)/memvisor demo $(ARGS)
+	@mkdir -p build/report
+	./$(RELEASE)/memvisor run --out build/report $(ARGS) $(SCENARIO)
 
 test: deps
 	@./scripts/run-tests.sh

@@ -4,8 +4,9 @@
 # everything is there.
 set -eu
 
+# chromium: the scenario reports' HTML is checked in a real (headless) browser.
 PACKAGES="cmake ninja-build gcc clang libclang-rt-14-dev libxen-dev xenstore-utils python3-pyxs
-          liblz4-dev libzstd-dev"
+          liblz4-dev libzstd-dev chromium"
 
 missing=""
 for p in $PACKAGES; do

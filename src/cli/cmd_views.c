@@ -123,8 +123,12 @@ int cmd_views(const char *verb, int argc, char **argv, const char *socket_path)
             fprintf(stderr, "usage: memvisor %s %s(-a | DOM)\n", verb, list ? "[-l] " : "");
         else if (!rc && list)
             rc = xl_print_tmem_list(t, domid, long_format, stdout);
-        else if (!rc)
-            rc = tc_tmem_freeze(t, domid, !strcmp(verb, "tmem-freeze"));
+        else if (!rc && (rc = tc_tmem_freeze(t, domid, !strcmp(verb, "tmem-freeze"))))
+            fprintf(stderr, "memvisor: %s: %s\n", verb,
+                    rc == -ENOENT ? "that domain has no tmem client (it never used tmem)"
+                                  : mv_strerror(rc));
+        if (rc == -ENOENT)
+            rc = -EIO; /* said already */
     }
     if (rc && rc != -EINVAL && rc != -ENOENT && rc != -EIO)
         fprintf(stderr, "memvisor: %s: %s\n", verb, mv_strerror(rc));
