@@ -41,6 +41,17 @@ static uint64_t peak_held(const struct scenario_report *r, unsigned i)
     return peak;
 }
 
+/* Pages populated by builds that then failed: work thrown away. */
+static uint64_t wasted_pages(const struct scenario_report *r)
+{
+    uint64_t sum = 0;
+
+    for (unsigned i = 0; i < r->nr_results; i++)
+        if (r->results[i].rc && r->results[i].ev->verb == SV_CREATE)
+            sum += r->results[i].populated_pages;
+    return sum;
+}
+
 int scenario_report_text(const struct scenario_report *r, FILE *out)
 {
     const struct scenario *sc = r->sc;
@@ -55,6 +66,7 @@ int scenario_report_text(const struct scenario_report *r, FILE *out)
             "%u other failures\n",
             r->counts[SO_OK], r->counts[SO_REFUSED], r->counts[SO_DELAYED],
             r->counts[SO_GAVE_UP], r->counts[SO_FAILED]);
+    fprintf(out, "  populated by builds that then failed: %.0f MiB\n", mib(wasted_pages(r)));
     fprintf(out, "\n  %-12s %-14s %10s %10s %10s %10s %9s\n", "domain", "state", "peak MiB",
             "target", "current", "balloon", "swapped");
     for (unsigned i = 0; i < r->nr_inst; i++) {
@@ -128,9 +140,9 @@ int scenario_report_json(const struct scenario_report *r, FILE *out)
             sc->scheduler ? "true" : "false", sc->squeeze_timeout_s, sc->build_rate_bytes,
             sc->second_ns, sc->duration_s, (double)r->wall_ns / 1e9);
     fprintf(out, "  \"counts\": {\"ok\": %u, \"refused\": %u, \"delayed\": %u, \"gave_up\": %u, "
-            "\"failed\": %u},\n  \"check_violations\": %u,\n",
+            "\"failed\": %u},\n  \"wasted_pages\": %" PRIu64 ", \"check_violations\": %u,\n",
             r->counts[SO_OK], r->counts[SO_REFUSED], r->counts[SO_DELAYED],
-            r->counts[SO_GAVE_UP], r->counts[SO_FAILED], r->check_violations);
+            r->counts[SO_GAVE_UP], r->counts[SO_FAILED], wasted_pages(r), r->check_violations);
     fputs("  \"t\": [", out);
     for (unsigned k = 0; k < r->nr_samples; k++)
         fprintf(out, "%s%.3f", k ? "," : "", (double)r->samples[k].t_ms / 1000.0);
@@ -445,13 +457,15 @@ int scenario_report_html(const struct scenario_report *r, FILE *out)
             (double)sc->second_ns / 1e6, (double)r->wall_ns / 1e9);
     html_text(out, sc->file);
     fprintf(out, ".</p>\n<table><tr><th>events ok</th><th>refused at once</th>"
-            "<th>delayed failures</th><th>scheduler gave up</th><th>other failures</th>"
+            "<th>delayed failures</th><th>populated, then thrown away</th>"
+            "<th>scheduler gave up</th><th>other failures</th>"
             "<th>failures on the timeline</th><th>invariant violations</th></tr>\n"
-            "<tr><td>%u</td><td>%u</td><td class=\"%s\">%u</td><td>%u</td><td>%u</td>"
-            "<td>%u</td><td class=\"%s\">%u</td></tr></table>\n",
+            "<tr><td>%u</td><td>%u</td><td class=\"%s\">%u</td><td>%.0f MiB</td><td>%u</td>"
+            "<td>%u</td><td>%u</td><td class=\"%s\">%u</td></tr></table>\n",
             r->counts[SO_OK], r->counts[SO_REFUSED], r->counts[SO_DELAYED] ? "bad" : "",
-            r->counts[SO_DELAYED], r->counts[SO_GAVE_UP], r->counts[SO_FAILED], r->nr_failures,
-            r->check_violations ? "bad" : "", r->check_violations);
+            r->counts[SO_DELAYED], mib(wasted_pages(r)), r->counts[SO_GAVE_UP],
+            r->counts[SO_FAILED], r->nr_failures, r->check_violations ? "bad" : "",
+            r->check_violations);
     fputs("<h2>Memory by use</h2>\n", out);
     memory_chart(out, r);
     fputs("<h2>Each guest: its target against what it holds</h2>\n<div class=\"guests\">\n", out);

@@ -124,7 +124,7 @@ typedef int (*option_fn)(struct parser *p, const char *value, void *arg);
 
 static int host_line(struct parser *p, char **w, unsigned n)
 {
-    uint64_t v;
+    uint64_t v = 0;
 
     for (unsigned i = 1; i < n; i++) {
         const char *x;
@@ -148,7 +148,7 @@ static int host_line(struct parser *p, char **w, unsigned n)
 
 static int time_line(struct parser *p, char **w, unsigned n)
 {
-    uint64_t v;
+    uint64_t v = 0;
 
     for (unsigned i = 1; i < n; i++) {
         const char *x;
@@ -183,7 +183,7 @@ static int on_off(struct parser *p, const char *key, const char *x, bool *out)
 
 static int policy_line(struct parser *p, char **w, unsigned n)
 {
-    uint64_t kib;
+    uint64_t kib = 0;
 
     for (unsigned i = 1; i < n; i++) {
         const char *x;
@@ -371,7 +371,7 @@ static int at_line(struct parser *p, char **w, unsigned n)
         arg = 4;
     }
     if (verbs[v].sizes == 1) {
-        uint64_t kib;
+        uint64_t kib = 0;
 
         if (n != arg + 1)
             return bad(p, "%s: needs one SIZE after the name", w[2]);
