@@ -159,6 +159,9 @@ struct scenario_progress {
     uint64_t t_ms, duration_ms;
     const struct scenario_sample *last;
     unsigned failures, events_done;
+    /* The embedded host's toolstack, for a live view (xl_print_top). */
+    struct tc_handle *tc;
+    struct tc_store *xs;
 };
 
 /* Runs sc on a fresh embedded host.  progress (may be NULL) is called

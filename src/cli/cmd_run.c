@@ -1,7 +1,7 @@
 /*
  * memvisor run SCENARIO: runs a scenario on an embedded host, with a
- * progress line (or a live top view), then prints the summary and writes
- * the HTML and JSON reports.
+ * progress line (or, with --top, a live top view), then prints the summary
+ * and writes the HTML and JSON reports.
  */
 #include <getopt.h>
 #include <libgen.h>
@@ -14,9 +14,29 @@
 #include "cli.h"
 
 struct display {
-    bool tty, quiet;
+    bool tty, quiet, top;
     unsigned last_tenth;
+    uint64_t last_top_ns;
 };
+
+/* --top: the embedded host as `memvisor top` shows memvisord's, a few
+ * times a second. */
+static void show_top(struct display *d, const struct scenario_progress *p)
+{
+    uint64_t now = mv_now_ns();
+
+    if (now - d->last_top_ns < 250000000u && p->t_ms < p->duration_ms)
+        return;
+    d->last_top_ns = now;
+    if (d->tty)
+        fputs("\033[H\033[2J", stderr);
+    fprintf(stderr, "t=%.1f of %.0f model seconds, %u events done, %u failures\n",
+            (double)p->t_ms / 1000.0, (double)p->duration_ms / 1000.0, p->events_done,
+            p->failures);
+    if (xl_print_top(p->tc, p->xs, stderr))
+        fputs("(no view)\n", stderr);
+    fputc('\n', stderr);
+}
 
 static void progress(void *arg, const struct scenario_progress *p)
 {
@@ -26,7 +46,9 @@ static void progress(void *arg, const struct scenario_progress *p)
 
     if (d->quiet || !p->last)
         return;
-    if (d->tty) {
+    if (d->top) {
+        show_top(d, p);
+    } else if (d->tty) {
         unsigned filled = tenth > 10 ? 20 : (unsigned)(p->t_ms * 20 / p->duration_ms);
         char bar[21];
 
@@ -69,11 +91,13 @@ static int write_report(const char *path, int (*fn)(const struct scenario_report
 
 static void usage(FILE *out)
 {
-    fputs("usage: memvisor run [--out DIR] [--quiet] SCENARIO\n"
+    fputs("usage: memvisor run [--out DIR] [--quiet | --top] SCENARIO\n"
           "  Runs SCENARIO on an embedded host (see README: scenario files), shows its\n"
           "  progress, prints a summary and writes DIR/NAME.html and DIR/NAME.json\n"
           "  (DIR: the current directory by default; NAME: the scenario's file name).\n"
-          "  --quiet  no progress line\n",
+          "  --quiet  no progress line\n"
+          "  --top    instead of the progress line, a live view of the host's memory and\n"
+          "           each domain's, as `memvisor top` shows memvisord's\n",
           out);
 }
 
@@ -81,9 +105,10 @@ int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "out", required_argument, NULL, 'o' }, { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 },
+        { "top", no_argument, NULL, 't' },       { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
-    struct display d = { isatty(STDERR_FILENO), false, 0 };
+    struct display d = { isatty(STDERR_FILENO), false, false, 0, 0 };
     const char *dir = ".";
     struct scenario *sc;
     struct scenario_report *r;
@@ -92,10 +117,11 @@ int cmd_run(int argc, char **argv)
     int c, rc;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qth", opts, NULL)) != -1) {
         switch (c) {
         case 'o': dir = optarg; break;
         case 'q': d.quiet = true; break;
+        case 't': d.top = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

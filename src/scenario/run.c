@@ -531,14 +531,19 @@ int scenario_run(const struct scenario *sc,
             sample(run);
             next_sample += sc->sample_ms;
             if (progress) {
-                struct scenario_progress p = { now, end_ms, NULL, 0, 0 };
+                /* A copy: the events go on while the display draws. */
+                struct scenario_progress p = { now, end_ms, NULL, 0, 0, run->tc, run->xs };
+                struct scenario_sample last = { 0 };
 
                 pthread_mutex_lock(&run->mu);
-                p.last = r->nr_samples ? &r->samples[r->nr_samples - 1] : NULL;
+                if (r->nr_samples) {
+                    last = r->samples[r->nr_samples - 1];
+                    p.last = &last;
+                }
                 p.failures = r->nr_failures;
                 p.events_done = run->events_done;
-                progress(arg, &p);
                 pthread_mutex_unlock(&run->mu);
+                progress(arg, &p);
             }
         }
         if (now >= end_ms)

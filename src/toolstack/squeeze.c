@@ -4,13 +4,13 @@
  * everything on giving up.
  */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "memvisor/squeeze.h"
 #include "memvisor/xl.h"
+#include "toolstack_internal.h"
 
 #define KIB_PER_PAGE (PAGE_SIZE / 1024)
 #define SQUEEZE_MAX_GUESTS 256
@@ -21,32 +21,6 @@ struct squeezed {
     uint64_t lowered_kib;  /* what we took off its target */
     uint64_t max_pages;    /* its max_pages before */
 };
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) MV_PRINTF(4, 5);
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err && errlen) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
-
-static int read_kib(struct tc_store *xs, domid_t domid, const char *key, uint64_t *out)
-{
-    char path[96], buf[32], *end;
-    int rc;
-
-    snprintf(path, sizeof(path), "/local/domain/%u/memory/%s", domid, key);
-    rc = tc_xs_read(xs, 0, path, buf, sizeof(buf));
-    if (rc)
-        return rc;
-    *out = strtoull(buf, &end, 10);
-    return end == buf || *end ? -EINVAL : 0;
-}
 
 /* Free memory no claim holds. */
 static int unclaimed_free(struct tc_handle *t, uint64_t *pages)
@@ -91,8 +65,8 @@ static unsigned find_guests(struct tc_handle *t, struct tc_store *xs, domid_t se
         uint64_t target, dmin;
 
         if (info[i].domid == self || info[i].dying ||
-            read_kib(xs, info[i].domid, "target", &target) ||
-            read_kib(xs, info[i].domid, "dynamic-min", &dmin) || target <= dmin)
+            ts_read_kib(xs, 0, info[i].domid, "target", &target) ||
+            ts_read_kib(xs, 0, info[i].domid, "dynamic-min", &dmin) || target <= dmin)
             continue;
         out[nr++] = (struct squeezed){ info[i].domid, target - dmin, 0, info[i].max_pages };
         *room_kib += target - dmin;
@@ -126,7 +100,7 @@ int squeeze_make_room(struct tc_handle *t, struct tc_store *xs, domid_t domid, u
     memset(res, 0, sizeof(*res));
     rc = hold_more(t, domid, pages, &res->held_pages);
     if (rc)
-        return fail(err, errlen, rc, "claim for domain %u: %s", domid, mv_strerror(rc));
+        return ts_fail(err, errlen, rc, "claim for domain %u: %s", domid, mv_strerror(rc));
     if (res->held_pages == pages)
         return 0;
     /* One squeeze at a time: two would count the same guests' room. */
@@ -135,11 +109,11 @@ int squeeze_make_room(struct tc_handle *t, struct tc_store *xs, domid_t domid, u
     nr = rc ? 0 : find_guests(t, xs, domid, guests, &room_kib);
     short_kib = (pages - res->held_pages) * KIB_PER_PAGE;
     if (rc) {
-        fail(err, errlen, rc, "physinfo: %s", mv_strerror(rc));
+        ts_fail(err, errlen, rc, "physinfo: %s", mv_strerror(rc));
         goto out;
     }
     if (avail * KIB_PER_PAGE + room_kib < short_kib) {
-        rc = fail(err, errlen, -ENOMEM,
+        rc = ts_fail(err, errlen, -ENOMEM,
                   "cannot make room for %llu MiB: %llu MiB free and %llu MiB above the "
                   "guests' dynamic-min",
                   (unsigned long long)(pages * KIB_PER_PAGE) >> 10,
@@ -179,7 +153,7 @@ int squeeze_make_room(struct tc_handle *t, struct tc_store *xs, domid_t domid, u
     if (rc) {
         double second = (double)(cfg->second_ns ? cfg->second_ns : 1000000000u);
 
-        fail(err, errlen, rc,
+        ts_fail(err, errlen, rc,
              "gave up making room for %llu MiB after %.1f s: held %llu MiB, asked %u "
              "guests for %llu MiB (targets restored)",
              (unsigned long long)(pages * KIB_PER_PAGE) >> 10, (double)res->waited_ns / second,

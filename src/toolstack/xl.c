@@ -16,13 +16,13 @@
 #include <xen/memory.h>
 
 #include "memvisor/xl.h"
+#include "toolstack_internal.h"
 
 #define KIB_PER_PAGE 4
 #define PAGES_4G (UINT64_C(1) << 20)
 #define VGA_HOLE_START 0xA0
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) MV_PRINTF(4, 5);
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+int ts_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
     va_list ap;
 
@@ -76,24 +76,24 @@ int xl_layout(const struct xl_domain *cfg, struct xl_layout *l, char *err, size_
 
     memset(l, 0, sizeof(*l));
     if (!t || !m)
-        return fail(err, errlen, -EINVAL, "memory and maxmem must be set");
+        return ts_fail(err, errlen, -EINVAL, "memory and maxmem must be set");
     if (t > m)
-        return fail(err, errlen, -EINVAL,
+        return ts_fail(err, errlen, -EINVAL,
                     "memory (%llu MiB) is larger than maxmem (%llu MiB)",
                     (unsigned long long)t >> 10, (unsigned long long)m >> 10);
     if (t % KIB_PER_PAGE || m % KIB_PER_PAGE || v % KIB_PER_PAGE)
-        return fail(err, errlen, -EINVAL, "memory sizes must be multiples of 4 KiB");
+        return ts_fail(err, errlen, -EINVAL, "memory sizes must be multiples of 4 KiB");
     if (v >= t)
-        return fail(err, errlen, -EINVAL, "videoram (%llu MiB) must be less than memory",
+        return ts_fail(err, errlen, -EINVAL, "videoram (%llu MiB) must be less than memory",
                     (unsigned long long)v >> 10);
     if (m > (UINT64_C(1) << 42))
-        return fail(err, errlen, -EINVAL, "maxmem of %llu MiB is beyond what memvisor models",
+        return ts_fail(err, errlen, -EINVAL, "maxmem of %llu MiB is beyond what memvisor models",
                     (unsigned long long)m >> 10);
     if (cfg->nr_vnodes > GUEST_MAX_VNODES)
-        return fail(err, errlen, -EINVAL, "vnuma: at most %u vnodes", GUEST_MAX_VNODES);
+        return ts_fail(err, errlen, -EINVAL, "vnuma: at most %u vnodes", GUEST_MAX_VNODES);
     l->pod = cfg->type != XL_PV && t < m;
     if (l->pod && cfg->nr_vnodes)
-        return fail(err, errlen, -EINVAL, "Cannot enable PoD and vNUMA at the same time");
+        return ts_fail(err, errlen, -EINVAL, "Cannot enable PoD and vNUMA at the same time");
     l->maxmem_kib = t + XL_MAXMEM_CONSTANT_KIB;
     l->total_pages = (m - v) / KIB_PER_PAGE;
     l->target_pages = (t - v) / KIB_PER_PAGE;
@@ -116,17 +116,17 @@ int xl_layout(const struct xl_domain *cfg, struct xl_layout *l, char *err, size_
 
         for (unsigned n = 0; n < cfg->nr_vnodes; n++) {
             if (cfg->vnodes[n].size_kib % KIB_PER_PAGE || !cfg->vnodes[n].size_kib)
-                return fail(err, errlen, -EINVAL, "vnuma: vnode %u has no memory", n);
+                return ts_fail(err, errlen, -EINVAL, "vnuma: vnode %u has no memory", n);
             sum += cfg->vnodes[n].size_kib;
             vnode_pages[n] = cfg->vnodes[n].size_kib / KIB_PER_PAGE;
         }
         if (sum != m)
-            return fail(err, errlen, -EINVAL,
+            return ts_fail(err, errlen, -EINVAL,
                         "Amount of memory mismatch (vnuma: %llu MiB, maxmem: %llu MiB)",
                         (unsigned long long)sum >> 10, (unsigned long long)m >> 10);
         /* Video RAM belongs to vnode 0 (libxl__vnuma_build_vmemrange_hvm). */
         if (vnode_pages[0] <= v / KIB_PER_PAGE + l->vga_hole_pages)
-            return fail(err, errlen, -EINVAL, "vnuma: vnode 0 is smaller than videoram");
+            return ts_fail(err, errlen, -EINVAL, "vnuma: vnode 0 is smaller than videoram");
         vnode_pages[0] -= v / KIB_PER_PAGE;
     } else {
         vnode_pages[0] = l->total_pages;
@@ -137,7 +137,7 @@ int xl_layout(const struct xl_domain *cfg, struct xl_layout *l, char *err, size_
         return 0;
     }
     if (cfg->mmio_hole_kib >= 4 * 1024 * 1024 || cfg->mmio_hole_kib % KIB_PER_PAGE)
-        return fail(err, errlen, -EINVAL, "mmio_hole must be below 4 GiB, in 4 KiB pages");
+        return ts_fail(err, errlen, -EINVAL, "mmio_hole must be below 4 GiB, in 4 KiB pages");
     lowmem = PAGES_4G - cfg->mmio_hole_kib / KIB_PER_PAGE;
     for (unsigned n = 0; n < nr_vnodes; n++) {
         for (uint64_t left = vnode_pages[n]; left;) {
@@ -147,7 +147,7 @@ int xl_layout(const struct xl_domain *cfg, struct xl_layout *l, char *err, size_
                 cursor = PAGES_4G;
             take = cursor < lowmem ? min_u64(left, lowmem - cursor) : left;
             if (add_ram(l, cursor, take, n))
-                return fail(err, errlen, -EINVAL, "vnuma: too many memory ranges");
+                return ts_fail(err, errlen, -EINVAL, "vnuma: too many memory ranges");
             cursor += take;
             left -= take;
         }
@@ -373,7 +373,7 @@ static int build(struct tc_handle *t, struct tc_store *xs, const struct xl_domai
     int rc = tc_domain_setmaxmem(t, domid, l->maxmem_kib);
 
     if (rc)
-        return fail(err, errlen, rc, "xc_domain_setmaxmem failed: %s", mv_strerror(rc));
+        return ts_fail(err, errlen, rc, "xc_domain_setmaxmem failed: %s", mv_strerror(rc));
     if (o->make_room) {
         /* The room holds a claim on the domain: the build's own would be
          * refused (one claim at a time), and is not needed. */
@@ -385,7 +385,7 @@ static int build(struct tc_handle *t, struct tc_store *xs, const struct xl_domai
     } else if (l->claim_pages) {
         rc = tc_domain_claim_pages(t, domid, l->claim_pages);
         if (rc)
-            return fail(err, errlen, rc,
+            return ts_fail(err, errlen, rc,
                         "Could not allocate memory for HVM guest as we cannot claim memory! "
                         "(%llu pages: %s)", (unsigned long long)l->claim_pages,
                         mv_strerror(rc));
@@ -400,14 +400,14 @@ static int build(struct tc_handle *t, struct tc_store *xs, const struct xl_domai
             end[l->ram[r].vnode] = l->ram[r].gfn + l->ram[r].nr_pages;
         rc = tc_domain_setvnuma(t, domid, cfg->nr_vnodes, to_pnode, end, cfg->vcpus);
         if (rc)
-            return fail(err, errlen, rc, "Failed to set vnuma info for guest: %s",
+            return ts_fail(err, errlen, rc, "Failed to set vnuma info for guest: %s",
                         mv_strerror(rc));
     }
     /* Before any populate: Xen rejects PoD entries beyond the target. */
     if (l->pod) {
         rc = tc_domain_set_pod_target(t, domid, l->pod_target_pages);
         if (rc)
-            return fail(err, errlen, rc, "Could not set PoD target for HVM guest: %s",
+            return ts_fail(err, errlen, rc, "Could not set PoD target for HVM guest: %s",
                         mv_strerror(rc));
     }
     for (unsigned r = 0; r < l->nr_ram; r++) {
@@ -423,15 +423,15 @@ static int build(struct tc_handle *t, struct tc_store *xs, const struct xl_domai
         if (o->populated_pages)
             *o->populated_pages = pace.bytes >> PAGE_SHIFT;
         if (rc)
-            return fail(err, errlen, rc,
+            return ts_fail(err, errlen, rc,
                         "Could not allocate memory for the guest (gfns %#llx-%#llx%s)",
                         (unsigned long long)x->gfn, (unsigned long long)(x->gfn + n - 1),
                         cfg->nr_vnodes ? " on its vnode's node" : "");
     }
     if (claimed && (rc = tc_domain_claim_pages(t, domid, 0)))
-        return fail(err, errlen, rc, "cannot release the claim: %s", mv_strerror(rc));
+        return ts_fail(err, errlen, rc, "cannot release the claim: %s", mv_strerror(rc));
     rc = write_memory_keys(xs, cfg, domid, l) ?: tc_xs_introduce(xs, domid);
-    return rc ? fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc)) : 0;
+    return rc ? ts_fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc)) : 0;
 }
 
 int xl_create(struct tc_handle *t, struct tc_store *xs, const struct xl_domain *cfg, bool unpause,
@@ -455,18 +455,18 @@ int xl_create_with(struct tc_handle *t, struct tc_store *xs, const struct xl_dom
     if (rc)
         return rc;
     if (!cfg->name[0] || strchr(cfg->name, '/'))
-        return fail(err, errlen, -EINVAL, "the domain needs a name (without '/')");
+        return ts_fail(err, errlen, -EINVAL, "the domain needs a name (without '/')");
     rc = tc_physinfo(t, &pi);
     if (rc)
-        return fail(err, errlen, rc, "physinfo: %s", mv_strerror(rc));
+        return ts_fail(err, errlen, rc, "physinfo: %s", mv_strerror(rc));
     for (unsigned n = 0; n < cfg->nr_vnodes; n++)
         if (cfg->vnodes[n].pnode >= pi.nr_nodes)
-            return fail(err, errlen, -EINVAL, "vnuma: vnode %u is on pnode %u; the host has %u",
+            return ts_fail(err, errlen, -EINVAL, "vnuma: vnode %u is on pnode %u; the host has %u",
                         n, cfg->vnodes[n].pnode, pi.nr_nodes);
     memcpy(uuid, cfg->uuid, sizeof(uuid));
     if (!memcmp(uuid, (uint8_t[16]){ 0 }, 16)) {
         if (getrandom(uuid, sizeof(uuid), 0) != sizeof(uuid))
-            return fail(err, errlen, -EIO, "no randomness for a UUID");
+            return ts_fail(err, errlen, -EIO, "no randomness for a UUID");
         uuid[6] = (uint8_t)((uuid[6] & 0x0F) | 0x40); /* version 4 */
         uuid[8] = (uint8_t)((uuid[8] & 0x3F) | 0x80);
     }
@@ -474,19 +474,19 @@ int xl_create_with(struct tc_handle *t, struct tc_store *xs, const struct xl_dom
     *domid = DOMID_ANY;
     rc = tc_domain_create_uuid(t, domid, cfg->type != XL_PV, cfg->vcpus, uuid);
     if (rc)
-        return fail(err, errlen, rc, "domain creation fail: %s", mv_strerror(rc));
+        return ts_fail(err, errlen, rc, "domain creation fail: %s", mv_strerror(rc));
     rc = make_nodes(xs, cfg, *domid, uuid_s);
     if (rc)
-        fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc));
+        ts_fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc));
     else
         rc = build(t, xs, cfg, &l, o, *domid, err, errlen);
     if (!rc && userdata_dir && (rc = write_userdata(userdata_dir, cfg, *domid, uuid_s)))
-        fail(err, errlen, rc, "cannot write libxl's record in %s: %s", userdata_dir,
+        ts_fail(err, errlen, rc, "cannot write libxl's record in %s: %s", userdata_dir,
              mv_strerror(rc));
     if (!rc && o->guest && (rc = xl_guest_options(xs, *domid, o->guest)))
-        fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc));
+        ts_fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc));
     if (!rc && o->unpause && (rc = tc_domain_pause(t, *domid, false)))
-        fail(err, errlen, rc, "unpause: %s", mv_strerror(rc));
+        ts_fail(err, errlen, rc, "unpause: %s", mv_strerror(rc));
     if (rc) {
         if (tc_domain_destroy(t, *domid) == 0)
             remove_nodes(xs, *domid, uuid_s);
@@ -504,12 +504,12 @@ int xl_destroy(struct tc_handle *t, struct tc_store *xs, domid_t domid, const ch
     int rc = domid == 0 ? -EINVAL : tc_domain_getinfo(t, domid, &info);
 
     if (rc)
-        return fail(err, errlen, rc, domid ? "no domain %u" : "cannot destroy domain %u",
+        return ts_fail(err, errlen, rc, domid ? "no domain %u" : "cannot destroy domain %u",
                     domid);
     xl_uuid_string(info.uuid, uuid_s);
     rc = tc_domain_destroy(t, domid);
     if (rc)
-        return fail(err, errlen, rc, "destroy d%u: %s", domid, mv_strerror(rc));
+        return ts_fail(err, errlen, rc, "destroy d%u: %s", domid, mv_strerror(rc));
     remove_nodes(xs, domid, uuid_s);
     if (userdata_dir)
         remove_userdata(userdata_dir, domid, uuid_s);
@@ -520,8 +520,8 @@ int xl_destroy(struct tc_handle *t, struct tc_store *xs, domid_t domid, const ch
  * mem-set and mem-max.
  */
 
-static int read_kib(struct tc_store *xs, uint32_t tx, domid_t domid, const char *key,
-                    uint64_t *out)
+int ts_read_kib(struct tc_store *xs, uint32_t tx, domid_t domid, const char *key,
+                uint64_t *out)
 {
     char path[96], buf[32], *end;
     int rc;
@@ -552,8 +552,8 @@ static int mem_set_once(struct tc_handle *t, struct tc_store *xs, uint32_t tx, d
     int rc = tc_domain_getinfo(t, domid, &info);
 
     if (rc)
-        return fail(err, errlen, rc, "cannot get domain info for domain %u", domid);
-    rc = read_kib(xs, tx, domid, "target", &current);
+        return ts_fail(err, errlen, rc, "cannot get domain info for domain %u", domid);
+    rc = ts_read_kib(xs, tx, domid, "target", &current);
     if (rc == -ENOENT && domid == 0) {
         /* libxl__fill_dom0_memory_info */
         current = info.tot_pages * KIB_PER_PAGE;
@@ -561,26 +561,26 @@ static int mem_set_once(struct tc_handle *t, struct tc_store *xs, uint32_t tx, d
              write_kib(xs, tx, 0, "static-max", info.max_pages * KIB_PER_PAGE);
     }
     if (rc)
-        return fail(err, errlen, rc,
+        return ts_fail(err, errlen, rc,
                     "cannot get target memory info from /local/domain/%u/memory/target", domid);
-    rc = read_kib(xs, tx, domid, "static-max", &static_max);
+    rc = ts_read_kib(xs, tx, domid, "static-max", &static_max);
     if (rc)
-        return fail(err, errlen, rc,
+        return ts_fail(err, errlen, rc,
                     "cannot get memory info from /local/domain/%u/memory/static-max", domid);
-    if (read_kib(xs, tx, domid, "videoram", &videoram))
+    if (ts_read_kib(xs, tx, domid, "videoram", &videoram))
         videoram = 0;
     if (relative)
         new_target = kib < 0 && (uint64_t)-kib > current ? 0 : current + (uint64_t)kib;
     else if (kib < 0 || (uint64_t)kib < videoram)
-        return fail(err, errlen, -EINVAL, "new target %lld KiB is below videoram",
+        return ts_fail(err, errlen, -EINVAL, "new target %lld KiB is below videoram",
                     (long long)kib);
     else
         new_target = (uint64_t)kib - videoram;
     if (new_target > static_max)
-        return fail(err, errlen, -EINVAL,
+        return ts_fail(err, errlen, -EINVAL,
                     "memory_dynamic_max must be less than or equal to memory_static_max");
     if (domid == 0 && new_target < XL_MIN_DOM0_KIB)
-        return fail(err, errlen, -EINVAL,
+        return ts_fail(err, errlen, -EINVAL,
                     "new target %llu for dom0 is below the minimum threshold",
                     (unsigned long long)new_target);
     if (enforce) {
@@ -589,7 +589,7 @@ static int mem_set_once(struct tc_handle *t, struct tc_store *xs, uint32_t tx, d
 
         rc = tc_domain_setmaxmem(t, domid, memkb);
         if (rc)
-            return fail(err, errlen, rc, "xc_domain_setmaxmem domid=%u memkb=%llu failed rc=%d",
+            return ts_fail(err, errlen, rc, "xc_domain_setmaxmem domid=%u memkb=%llu failed rc=%d",
                         domid, (unsigned long long)memkb, rc);
     }
     if (info.hvm) {
@@ -597,7 +597,7 @@ static int mem_set_once(struct tc_handle *t, struct tc_store *xs, uint32_t tx, d
 
         rc = tc_domain_set_pod_target(t, domid, pages);
         if (rc)
-            return fail(err, errlen, rc,
+            return ts_fail(err, errlen, rc,
                         "xc_domain_set_pod_target domid=%u, memkb=%llu failed rc=%d", domid,
                         (unsigned long long)(pages * KIB_PER_PAGE), rc);
     }
@@ -605,7 +605,7 @@ static int mem_set_once(struct tc_handle *t, struct tc_store *xs, uint32_t tx, d
     xl_uuid_string(info.uuid, uuid_s);
     snprintf(path, sizeof(path), "/vm/%s/memory", uuid_s);
     rc = rc ?: tc_xs_printf(xs, tx, path, "%llu", (unsigned long long)new_target / 1024);
-    return rc ? fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc)) : 0;
+    return rc ? ts_fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc)) : 0;
 }
 
 int xl_mem_set(struct tc_handle *t, struct tc_store *xs, domid_t domid, int64_t kib,
@@ -616,7 +616,7 @@ int xl_mem_set(struct tc_handle *t, struct tc_store *xs, domid_t domid, int64_t 
         int rc = tc_xs_transaction_start(xs, &tx);
 
         if (rc)
-            return fail(err, errlen, rc, "xenstore transaction: %s", mv_strerror(rc));
+            return ts_fail(err, errlen, rc, "xenstore transaction: %s", mv_strerror(rc));
         rc = mem_set_once(t, xs, tx, domid, kib, relative, enforce, err, errlen);
         if (rc) {
             (void)!tc_xs_transaction_end(xs, tx, false);
@@ -624,7 +624,7 @@ int xl_mem_set(struct tc_handle *t, struct tc_store *xs, domid_t domid, int64_t 
         }
         rc = tc_xs_transaction_end(xs, tx, true);
         if (rc != -EAGAIN)
-            return rc ? fail(err, errlen, rc, "xenstore transaction: %s", mv_strerror(rc)) : 0;
+            return rc ? ts_fail(err, errlen, rc, "xenstore transaction: %s", mv_strerror(rc)) : 0;
     }
 }
 
@@ -632,21 +632,21 @@ int xl_mem_max(struct tc_handle *t, struct tc_store *xs, domid_t domid, uint64_t
                size_t errlen)
 {
     uint64_t target;
-    int rc = read_kib(xs, 0, domid, "target", &target);
+    int rc = ts_read_kib(xs, 0, domid, "target", &target);
 
     if (rc)
-        return fail(err, errlen, rc,
+        return ts_fail(err, errlen, rc,
                     "cannot get memory info from /local/domain/%u/memory/target", domid);
     if (kib < target)
-        return fail(err, errlen, -EINVAL,
+        return ts_fail(err, errlen, -EINVAL,
                     "memory_static_max must be greater than or or equal to "
                     "memory_dynamic_max");
     rc = tc_domain_setmaxmem(t, domid, kib + XL_MAXMEM_CONSTANT_KIB);
     if (rc)
-        return fail(err, errlen, rc, "xc_domain_setmaxmem domid=%u memkb=%llu failed rc=%d",
+        return ts_fail(err, errlen, rc, "xc_domain_setmaxmem domid=%u memkb=%llu failed rc=%d",
                     domid, (unsigned long long)(kib + XL_MAXMEM_CONSTANT_KIB), rc);
     rc = write_kib(xs, 0, domid, "static-max", kib);
-    return rc ? fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc)) : 0;
+    return rc ? ts_fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc)) : 0;
 }
 
 void xl_guest_default(struct xl_guest *g)
@@ -691,7 +691,7 @@ int xl_vnode_balloon(struct tc_store *xs, domid_t domid, const uint64_t *balloon
 
     snprintf(path, sizeof(path), "/local/domain/%u/control/feature-balloon-vnode", domid);
     if (tc_xs_read(xs, 0, path, buf, sizeof(buf)) || strcmp(buf, "1"))
-        return fail(err, errlen, -EOPNOTSUPP,
+        return ts_fail(err, errlen, -EOPNOTSUPP,
                     "domain %u does not offer per-vnode ballooning", domid);
     do { /* one transaction: the guest sees the switch at once */
         rc = tc_xs_transaction_start(xs, &tx);
@@ -705,11 +705,11 @@ int xl_vnode_balloon(struct tc_store *xs, domid_t domid, const uint64_t *balloon
             rc = 0;
         if (rc) {
             (void)!tc_xs_transaction_end(xs, tx, false);
-            return fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc));
+            return ts_fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc));
         }
         rc = tc_xs_transaction_end(xs, tx, true);
     } while (rc == -EAGAIN);
-    return rc ? fail(err, errlen, rc, "xenstore transaction: %s", mv_strerror(rc)) : 0;
+    return rc ? ts_fail(err, errlen, rc, "xenstore transaction: %s", mv_strerror(rc)) : 0;
 }
 
 int xl_parse_kib(const char *text, int64_t *kib)

@@ -167,11 +167,18 @@ int xl_print_top(struct tc_handle *t, struct tc_store *xs, FILE *out)
 
         domain_name(xs, d->domid, name, sizeof(name));
         state(d, st);
-        fprintf(out, "%18.18s %6s %5u %10" PRIu64 " %6.1f %10" PRIu64 " %10" PRIu64
-                " %10" PRIu64 " %10" PRIu64 "\n",
+        char max[24];
+
+        /* xentop's "no limit" for a maximum beyond the host (dom0's). */
+        if (d->max_pages > pi.total_pages * 16)
+            snprintf(max, sizeof(max), "no limit");
+        else
+            snprintf(max, sizeof(max), "%" PRIu64, d->max_pages * 4);
+        fprintf(out, "%18.18s %6s %5u %10" PRIu64 " %6.1f %10s %10" PRIu64 " %10" PRIu64
+                " %10" PRIu64 "\n",
                 name, st, d->domid, d->tot_pages * 4,
                 pi.total_pages ? 100.0 * (double)d->tot_pages / (double)pi.total_pages : 0.0,
-                d->max_pages * 4, read_kib(xs, d->domid, "target"), d->outstanding_pages * 4,
+                max, read_kib(xs, d->domid, "target"), d->outstanding_pages * 4,
                 tmem_pages(list, d->domid) * 4);
     }
 out:
