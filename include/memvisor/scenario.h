@@ -151,7 +151,9 @@ struct scenario_report {
     unsigned nr_results, cap_results;
     struct scenario_instance inst[SCENARIO_MAX_INSTANCES];
     unsigned nr_inst;
-    unsigned check_violations;  /* the invariant checkers, after the run */
+    bool attached;              /* ran against memvisord */
+    bool checked;               /* the invariant checkers ran (embedded) */
+    unsigned check_violations;  /* ... and what they found */
     unsigned counts[SO_FAILED + 1];
 };
 
@@ -170,6 +172,14 @@ struct scenario_progress {
 int scenario_run(const struct scenario *sc,
                  void (*progress)(void *arg, const struct scenario_progress *p), void *arg,
                  struct scenario_report **out) MV_MUST_CHECK;
+/* The same against a running memvisord (its hypercall socket, NULL for
+ * the default, and its xenstore socket): the scenario's host line is not
+ * used; its domains are destroyed at the end; guests' models run in
+ * memvisord (their final state is not seen) and its checkers are its own. */
+int scenario_run_attached(const struct scenario *sc, const char *socket_path,
+                          const char *xenstore_path,
+                          void (*progress)(void *arg, const struct scenario_progress *p),
+                          void *arg, struct scenario_report **out) MV_MUST_CHECK;
 void scenario_report_free(struct scenario_report *r);
 
 /* The reports (report.c): 0 or -errno (a write failed). */

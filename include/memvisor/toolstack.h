@@ -71,6 +71,9 @@ int tc_domain_setvnuma(struct tc_handle *t, domid_t domid, unsigned nr_vnodes,
 /* XENMEM_set_pod_target, in pages. */
 int tc_domain_set_pod_target(struct tc_handle *t, domid_t domid,
                              uint64_t target_pages) MV_MUST_CHECK;
+/* XENMEM_get_pod_target: the domain's pages, its PoD cache and entries. */
+int tc_domain_get_pod_target(struct tc_handle *t, domid_t domid, uint64_t *tot_pages,
+                             uint64_t *cache_pages, uint64_t *entries) MV_MUST_CHECK;
 int tc_domain_destroy(struct tc_handle *t, domid_t domid) MV_MUST_CHECK;
 int tc_domain_setmaxmem(struct tc_handle *t, domid_t domid, uint64_t max_kib) MV_MUST_CHECK;
 /* XENMEM_claim_pages: nr_pages is the absolute total; 0 cancels. */

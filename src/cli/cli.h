@@ -15,8 +15,8 @@ int cmd_host(const char *verb, int argc, char **argv, const char *socket_path);
 int cmd_xl(const char *verb, int argc, char **argv, const char *socket_path);
 /* list, info, claims, tmem-list, tmem-freeze, tmem-thaw, top (cmd_views.c). */
 int cmd_views(const char *verb, int argc, char **argv, const char *socket_path);
-/* run SCENARIO (cmd_run.c). */
-int cmd_run(int argc, char **argv);
+/* run SCENARIO (cmd_run.c), embedded or attached to memvisord. */
+int cmd_run(int argc, char **argv, const char *socket_path);
 
 /* A control connection to memvisord, or a message saying why not. */
 #include "memvisor/toolstack.h"

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "memvisor/client.h"
 
 struct display {
     bool tty, quiet, top;
@@ -91,25 +92,30 @@ static int write_report(const char *path, int (*fn)(const struct scenario_report
 
 static void usage(FILE *out)
 {
-    fputs("usage: memvisor run [--out DIR] [--quiet | --top] SCENARIO\n"
+    fputs("usage: memvisor [--socket PATH] run [--attach] [--out DIR] [--quiet | --top] SCENARIO\n"
           "  Runs SCENARIO on an embedded host (see README: scenario files), shows its\n"
           "  progress, prints a summary and writes DIR/NAME.html and DIR/NAME.json\n"
           "  (DIR: the current directory by default; NAME: the scenario's file name).\n"
+          "  --attach run it against memvisord instead (its sockets: --socket,\n"
+          "           $MEMVISOR_SOCKET, $XENSTORED_PATH or the defaults); its host\n"
+          "           line is then not used, and its domains are destroyed at the end\n"
           "  --quiet  no progress line\n"
           "  --top    instead of the progress line, a live view of the host's memory and\n"
           "           each domain's, as `memvisor top` shows memvisord's\n",
           out);
 }
 
-int cmd_run(int argc, char **argv)
+int cmd_run(int argc, char **argv, const char *socket_path)
 {
     static const struct option opts[] = {
         { "out", required_argument, NULL, 'o' }, { "quiet", no_argument, NULL, 'q' },
-        { "top", no_argument, NULL, 't' },       { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+        { "top", no_argument, NULL, 't' },       { "attach", no_argument, NULL, 'a' },
+        { "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 },
     };
     struct display d = { isatty(STDERR_FILENO), false, false, 0, 0 };
     const char *dir = ".";
+    char xs_path[108];
+    bool attach = false;
     struct scenario *sc;
     struct scenario_report *r;
     char err[512], base[256], html[600], json[600];
@@ -117,8 +123,9 @@ int cmd_run(int argc, char **argv)
     int c, rc;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qth", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qtah", opts, NULL)) != -1) {
         switch (c) {
+        case 'a': attach = true; break;
         case 'o': dir = optarg; break;
         case 'q': d.quiet = true; break;
         case 't': d.top = true; break;
@@ -150,11 +157,18 @@ int cmd_run(int argc, char **argv)
     snprintf(json, sizeof(json), "%s/%s.json", dir, base);
     if (!d.quiet)
         fprintf(stderr, "%s: %s\n", sc->file, sc->title);
-    rc = scenario_run(sc, progress, &d, &r);
+    if (attach)
+        rc = scenario_run_attached(sc, socket_path,
+                                   mv_default_xenstore_path(xs_path, sizeof(xs_path)), progress,
+                                   &d, &r);
+    else
+        rc = scenario_run(sc, progress, &d, &r);
     if (d.tty && !d.quiet)
         fputc('\n', stderr);
     if (rc) {
-        fprintf(stderr, "memvisor: run: cannot make the host: %s\n", mv_strerror(rc));
+        fprintf(stderr, "memvisor: run: %s: %s\n",
+                attach ? "cannot reach memvisord or its xenstore" : "cannot make the host",
+                mv_strerror(rc));
         free(sc);
         return 1;
     }

@@ -64,7 +64,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "demo"))
         return cmd_demo(argc - 1, argv + 1);
     if (!strcmp(argv[1], "run"))
-        return cmd_run(argc - 1, argv + 1);
+        return cmd_run(argc - 1, argv + 1, socket_path);
     if (!strcmp(argv[1], "xenstored"))
         return cmd_xenstored(argc - 1, argv + 1);
     if (!strcmp(argv[1], "version")) {

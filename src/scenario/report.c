@@ -14,14 +14,14 @@
 
 static double mib(uint64_t pages) { return (double)pages / (double)MIB_PAGES; }
 
-static const char *state_of(const struct scenario_instance *in)
+static const char *state_of(const struct scenario_report *r, const struct scenario_instance *in)
 {
     if (!in->ever_created)
         return "never created";
     if (!in->domid)
         return "destroyed";
     if (!in->have_status)
-        return "no guest model";
+        return r->attached ? "in memvisord" : "no guest model";
     return guest_os_state_name(in->last.state);
 }
 
@@ -72,7 +72,7 @@ int scenario_report_text(const struct scenario_report *r, FILE *out)
     for (unsigned i = 0; i < r->nr_inst; i++) {
         const struct scenario_instance *in = &r->inst[i];
 
-        fprintf(out, "  %-12s %-14s %10.0f", in->name, state_of(in), mib(peak_held(r, i)));
+        fprintf(out, "  %-12s %-14s %10.0f", in->name, state_of(r, in), mib(peak_held(r, i)));
         if (in->have_status && in->domid)
             fprintf(out, " %10.0f %10.0f %10.0f %9.0f\n", mib(in->last.target_pages),
                     mib(in->last.current_pages), mib(in->last.balloon_pages),
@@ -84,7 +84,9 @@ int scenario_report_text(const struct scenario_report *r, FILE *out)
     for (unsigned i = 0; i < r->nr_failures; i++)
         fprintf(out, "  %8.1f s  %s\n", (double)r->failures[i].t_ms / 1000.0,
                 r->failures[i].what);
-    if (r->check_violations)
+    if (!r->checked)
+        fprintf(out, "\n  invariant checks: memvisord's own (attached)\n");
+    else if (r->check_violations)
         fprintf(out, "\n  INVARIANT VIOLATIONS after the run: %u\n", r->check_violations);
     else
         fprintf(out, "\n  invariant checks after the run: clean\n");
@@ -140,9 +142,11 @@ int scenario_report_json(const struct scenario_report *r, FILE *out)
             sc->scheduler ? "true" : "false", sc->squeeze_timeout_s, sc->build_rate_bytes,
             sc->second_ns, sc->duration_s, (double)r->wall_ns / 1e9);
     fprintf(out, "  \"counts\": {\"ok\": %u, \"refused\": %u, \"delayed\": %u, \"gave_up\": %u, "
-            "\"failed\": %u},\n  \"wasted_pages\": %" PRIu64 ", \"check_violations\": %u,\n",
+            "\"failed\": %u},\n  \"wasted_pages\": %" PRIu64 ", \"checked\": %s, "
+            "\"check_violations\": %u,\n",
             r->counts[SO_OK], r->counts[SO_REFUSED], r->counts[SO_DELAYED],
-            r->counts[SO_GAVE_UP], r->counts[SO_FAILED], wasted_pages(r), r->check_violations);
+            r->counts[SO_GAVE_UP], r->counts[SO_FAILED], wasted_pages(r),
+            r->checked ? "true" : "false", r->check_violations);
     fputs("  \"t\": [", out);
     for (unsigned k = 0; k < r->nr_samples; k++)
         fprintf(out, "%s%.3f", k ? "," : "", (double)r->samples[k].t_ms / 1000.0);
@@ -164,7 +168,7 @@ int scenario_report_json(const struct scenario_report *r, FILE *out)
 
         fputs("    {\"name\": ", out);
         json_string(out, in->name);
-        fprintf(out, ", \"state\": \"%s\"", state_of(in));
+        fprintf(out, ", \"state\": \"%s\"", state_of(r, in));
         if (in->have_status && in->domid)
             fprintf(out, ", \"target_pages\": %" PRIu64 ", \"current_pages\": %" PRIu64
                     ", \"balloon_pages\": %" PRIu64 ", \"swapped_pages\": %" PRIu64
@@ -492,7 +496,7 @@ int scenario_report_html(const struct scenario_report *r, FILE *out)
 
         fputs("<tr><td>", out);
         html_text(out, in->name);
-        fprintf(out, "</td><td>%s</td><td>%.0f</td>", state_of(in), mib(peak_held(r, i)));
+        fprintf(out, "</td><td>%s</td><td>%.0f</td>", state_of(r, in), mib(peak_held(r, i)));
         if (in->have_status && in->domid)
             fprintf(out, "<td>%.0f</td><td>%.0f</td><td>%.0f</td><td>%.0f</td><td>%s</td>",
                     mib(in->last.target_pages), mib(in->last.current_pages),

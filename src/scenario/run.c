@@ -17,6 +17,10 @@
 
 struct runner {
     const struct scenario *sc;
+    /* Attached to memvisord (socket paths), or embedded: hv, store and
+     * guests are then this process's. */
+    const char *socket_path, *xenstore_path;
+    bool attached;
     struct hv *hv;
     struct store *store;
     struct guest_host *guests;
@@ -243,6 +247,14 @@ static int do_event(struct job *job, struct scenario_result *res, char *err, siz
     return rc;
 }
 
+/* A toolstack connection: to memvisord, or in process. */
+static int toolstack_open(struct runner *run, struct tc_handle **tc, struct tc_store **xs)
+{
+    if (run->attached)
+        return tc_connect(run->socket_path, tc) ?: tc_store_connect(run->xenstore_path, xs);
+    return tc_open(run->hv, 0, true, tc) ?: tc_store_local(run->store, xs);
+}
+
 static void *event_thread(void *arg)
 {
     struct job *job = arg;
@@ -252,7 +264,7 @@ static void *event_thread(void *arg)
     int rc;
 
     res.start_ms = model_ms(run);
-    rc = tc_open(run->hv, 0, true, &job->tc) ?: tc_store_local(run->store, &job->xs);
+    rc = toolstack_open(run, &job->tc, &job->xs);
     if (rc)
         snprintf(res.message, sizeof(res.message), "toolstack: %s", mv_strerror(rc));
     else
@@ -371,11 +383,34 @@ static domid_t building_domid(struct runner *run, const struct scenario_instance
     return 0;
 }
 
+/* Frames tmem holds: the host's own figure embedded; attached, the pages
+ * memvisord's tmem-list counts (compression can make frames fewer). */
+static uint64_t tmem_pages(struct runner *run)
+{
+    struct tmem_stats ts;
+    char *list;
+    unsigned long long eph, pers;
+    uint64_t pages = 0;
+
+    if (!run->attached) {
+        tmem_get_stats(run->hv->tmem, DOMID_INVALID, &ts);
+        return ts.eph_frames + ts.pers_frames;
+    }
+    list = malloc(16384);
+    if (list && tc_tmem_list(run->tc, MV_TMEM_OP_ALL_CLIENTS, true, list, 16384) >= 0) {
+        const char *g = strstr(list, "G=");
+
+        if (g && sscanf(g, "G=Ec:%llu,Pc:%llu", &eph, &pers) == 2)
+            pages = eph + pers;
+    }
+    free(list);
+    return pages;
+}
+
 static void sample(struct runner *run)
 {
     struct scenario_report *r = run->r;
     struct scenario_sample s = { .t_ms = model_ms(run) };
-    struct tmem_stats ts;
     struct tc_physinfo pi;
     uint64_t domains = 0;
     struct tc_dominfo all[SCENARIO_MAX_INSTANCES + 1];
@@ -383,8 +418,7 @@ static void sample(struct runner *run)
 
     if (tc_physinfo(run->tc, &pi))
         return;
-    tmem_get_stats(run->hv->tmem, DOMID_INVALID, &ts);
-    s.tmem_pages = ts.eph_frames + ts.pers_frames;
+    s.tmem_pages = tmem_pages(run);
     s.claimed_pages = pi.outstanding_pages;
     s.free_pages = sat_sub(pi.free_pages, pi.outstanding_pages);
     for (long k = 0; k < n; k++)
@@ -393,22 +427,19 @@ static void sample(struct runner *run)
     for (unsigned i = 0; i < r->nr_inst; i++) {
         struct scenario_instance *in = &r->inst[i];
         struct tc_dominfo info;
-        struct pod_target pt = { 0 };
-        struct domain *d;
+        uint64_t tot, cache = 0, entries;
 
         domid_t domid = in->domid ? in->domid : building_domid(run, in, all, n);
 
         if (!domid || tc_domain_getinfo(run->tc, domid, &info))
             continue;
-        d = domain_lookup(run->hv->domains, domid);
-        if (d) {
-            p2m_pod_get_target(d, &pt);
-            domain_put(d);
-        }
-        s.pod_cache_pages += pt.pod_cache_pages;
-        s.held[i] = sat_sub(info.tot_pages, pt.pod_cache_pages);
+        if (!info.hvm || tc_domain_get_pod_target(run->tc, domid, &tot, &cache, &entries))
+            cache = 0;
+        s.pod_cache_pages += cache;
+        s.held[i] = sat_sub(info.tot_pages, cache);
         s.target[i] = read_target_pages(run, domid);
-        if (in->domid && guest_host_status(run->guests, domid, &in->last) == 0) {
+        if (in->domid && run->guests &&
+            guest_host_status(run->guests, domid, &in->last) == 0) {
             in->have_status = true;
             watch_guest(run, i, &in->last, s.t_ms);
         }
@@ -437,6 +468,8 @@ static int host_up(struct runner *run)
     const char *why;
     int rc;
 
+    if (run->attached)
+        return toolstack_open(run, &run->tc, &run->xs);
     hv_config_default(&hc);
     hc.ram_bytes = sc->ram_bytes;
     hc.nr_nodes = sc->nr_nodes;
@@ -449,7 +482,7 @@ static int host_up(struct runner *run)
     scfg.domain_arg = run->hv;
     rc = store_create(&scfg, &run->store);
     if (!rc)
-        rc = tc_open(run->hv, 0, true, &run->tc) ?: tc_store_local(run->store, &run->xs);
+        rc = toolstack_open(run, &run->tc, &run->xs);
     if (!rc)
         rc = tc_xs_write(run->xs, 0, "/local/domain/0/name", "Domain-0");
     if (!rc)
@@ -459,10 +492,18 @@ static int host_up(struct runner *run)
 
 static void host_down(struct runner *run)
 {
-    guest_host_stop(run->guests);
+    if (run->attached && run->r && run->tc && run->xs) {
+        /* memvisord's host goes on: the scenario's domains do not. */
+        for (unsigned i = 0; i < run->r->nr_inst; i++)
+            if (run->r->inst[i].domid)
+                (void)!xl_destroy(run->tc, run->xs, run->r->inst[i].domid, NULL, NULL, 0);
+    }
+    if (run->guests)
+        guest_host_stop(run->guests);
     if (run->hv && run->r) {
         heap_scrubbers_stop(run->hv->heap); /* the checkers need a quiet heap */
         run->r->check_violations = hv_check(run->hv, stderr);
+        run->r->checked = true;
     }
     tc_store_close(run->xs);
     tc_close(run->tc);
@@ -475,6 +516,14 @@ static void host_down(struct runner *run)
 int scenario_run(const struct scenario *sc,
                  void (*progress)(void *arg, const struct scenario_progress *p), void *arg,
                  struct scenario_report **out)
+{
+    return scenario_run_attached(sc, NULL, NULL, progress, arg, out);
+}
+
+int scenario_run_attached(const struct scenario *sc, const char *socket_path,
+                          const char *xenstore_path,
+                          void (*progress)(void *arg, const struct scenario_progress *p),
+                          void *arg, struct scenario_report **out)
 {
     struct runner *run = calloc(1, sizeof(*run));
     struct scenario_report *r = calloc(1, sizeof(*r));
@@ -490,6 +539,9 @@ int scenario_run(const struct scenario *sc,
     }
     run->sc = sc;
     run->r = r;
+    run->attached = r->attached = xenstore_path != NULL;
+    run->socket_path = socket_path;
+    run->xenstore_path = xenstore_path;
     r->sc = sc;
     pthread_mutex_init(&run->mu, NULL);
     for (unsigned g = 0; g < sc->nr_guests; g++) {
@@ -561,7 +613,7 @@ int scenario_run(const struct scenario *sc,
         pthread_join(run->threads[i], NULL);
     pthread_mutex_lock(&run->mu);
     for (unsigned i = 0; i < r->nr_inst; i++)
-        if (r->inst[i].domid &&
+        if (r->inst[i].domid && run->guests &&
             guest_host_status(run->guests, r->inst[i].domid, &r->inst[i].last) == 0)
             r->inst[i].have_status = true;
     pthread_mutex_unlock(&run->mu);

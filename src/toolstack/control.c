@@ -297,6 +297,23 @@ int tc_domain_set_pod_target(struct tc_handle *t, domid_t domid, uint64_t target
     return (int)tc_hypercall(t, HC_MEMORY_OP, XENMEM_set_pod_target, (uint64_t)(uintptr_t)pt);
 }
 
+int tc_domain_get_pod_target(struct tc_handle *t, domid_t domid, uint64_t *tot_pages,
+                             uint64_t *cache_pages, uint64_t *entries)
+{
+    struct xen_pod_target *pt = (struct xen_pod_target *)t->scratch;
+    long rc;
+
+    memset(pt, 0, sizeof(*pt));
+    pt->domid = domid;
+    rc = tc_hypercall(t, HC_MEMORY_OP, XENMEM_get_pod_target, (uint64_t)(uintptr_t)pt);
+    if (rc)
+        return (int)rc;
+    *tot_pages = pt->tot_pages;
+    *cache_pages = pt->pod_cache_pages;
+    *entries = pt->pod_entries;
+    return 0;
+}
+
 static int claim_pages(struct tc_handle *t, domid_t domid, uint64_t nr_pages, unsigned flags)
 {
     memset(t->resv, 0, sizeof(*t->resv));
