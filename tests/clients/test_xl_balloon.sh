@@ -117,6 +117,35 @@ for k in static-max target videoram feature-balloon meminfo_total name vm; do
     grep -q "^ *$k = " "$dir/ls" || fail "xenstore-ls has no $k"
 done
 
+# A scenario attached to this memvisord: its domains are built and
+# ballooned here, listed among vm1 and vm2, and destroyed at the end.
+cat >"$dir/att.cfg" <<'CFG'
+name = "att"
+type = "hvm"
+memory = 64
+maxmem = 64
+guest_working_set = 16
+CFG
+cat >"$dir/att.scn" <<'SCN'
+host     memory=1G
+time     second=50ms duration=16
+guest att config=att.cfg
+at 0     create att
+at 8     mem-set att 48
+at 12    list
+SCN
+"$memvisor" run --attach --quiet --out "$dir" "$dir/att.scn" >"$dir/att.out" 2>&1 ||
+    fail "run --attach: $(cat "$dir/att.out")"
+grep -q "events: 3 ok" "$dir/att.out" || fail "run --attach: $(cat "$dir/att.out")"
+python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+out = [e['output'] for e in d['events'] if e['verb'] == 'list'][0]
+assert 'att' in out and 'vm1' in out and 'vm2' in out, out
+assert d['checked'] is False
+" "$dir/att.json" || fail "run --attach: the list it printed"
+"$memvisor" list | grep -q "^att " && fail "run --attach left its domain behind"
+
 # Destroy: the guest stops, the nodes and libxl's records go.
 "$memvisor" destroy vm1 || fail "destroy vm1"
 [ -z "$(key "$d1" name)" ] || fail "vm1's nodes remain"
