@@ -91,7 +91,7 @@ int cmd_views(const char *verb, int argc, char **argv, const char *socket_path)
     char xs_path[108];
     bool long_format = false;
     domid_t domid;
-    int rc;
+    int rc = 0, status = 0;
 
     if (connect_or_explain(socket_path, &t))
         return 1;
@@ -100,40 +100,44 @@ int cmd_views(const char *verb, int argc, char **argv, const char *socket_path)
     if (tc_store_connect(xs_path, &xs))
         xs = NULL;
     if (!strcmp(verb, "list") || !strcmp(verb, "claims") || !strcmp(verb, "info")) {
-        if (argc != 1)
-            rc = -EINVAL;
-        else if (!strcmp(verb, "list"))
-            rc = xl_print_list(t, xs, stdout);
-        else if (!strcmp(verb, "claims"))
-            rc = xl_print_claims(t, xs, stdout);
-        else
-            rc = xl_print_info(t, stdout);
-        if (rc == -EINVAL)
+        if (argc != 1) {
             fprintf(stderr, "usage: memvisor %s\n", verb);
+            status = 2;
+        } else {
+            rc = !strcmp(verb, "list")     ? xl_print_list(t, xs, stdout)
+                 : !strcmp(verb, "claims") ? xl_print_claims(t, xs, stdout)
+                                           : xl_print_info(t, stdout);
+        }
     } else if (!strcmp(verb, "top")) {
-        rc = top(t, xs, argc, argv);
-        if (rc == 2)
+        status = top(t, xs, argc, argv);
+        if (status == 2)
             fprintf(stderr, "usage: memvisor top [-d SECONDS] [-n ITERATIONS]\n");
-        rc = rc == 2 ? -EINVAL : rc ? -EIO : 0;
     } else {
         bool list = !strcmp(verb, "tmem-list");
 
         rc = tmem_target(t, xs, argc, argv, list ? &long_format : NULL, &domid);
-        if (rc == -EINVAL)
+        if (rc == -EINVAL) {
             fprintf(stderr, "usage: memvisor %s %s(-a | DOM)\n", verb, list ? "[-l] " : "");
-        else if (!rc && list)
+            status = 2;
+            rc = 0;
+        } else if (rc) {
+            status = 1; /* no such domain: said */
+            rc = 0;
+        } else if (list) {
             rc = xl_print_tmem_list(t, domid, long_format, stdout);
-        else if (!rc && (rc = tc_tmem_freeze(t, domid, !strcmp(verb, "tmem-freeze"))))
-            fprintf(stderr, "memvisor: %s: %s\n", verb,
-                    rc == -ENOENT ? "that domain has no tmem client (it never used tmem)"
-                                  : mv_strerror(rc));
-        if (rc == -ENOENT)
-            rc = -EIO; /* said already */
+        } else if ((rc = tc_tmem_freeze(t, domid, !strcmp(verb, "tmem-freeze"))) == -ENOENT) {
+            fprintf(stderr, "memvisor: %s: that domain has no tmem client (it never used "
+                            "tmem)\n", verb);
+            status = 1;
+            rc = 0;
+        }
     }
-    if (rc && rc != -EINVAL && rc != -ENOENT && rc != -EIO)
+    if (rc) {
         fprintf(stderr, "memvisor: %s: %s\n", verb, mv_strerror(rc));
+        status = 1;
+    }
     if (xs)
         tc_store_close(xs);
     tc_close(t);
-    return rc == -EINVAL ? 2 : rc ? 1 : 0;
+    return status;
 }

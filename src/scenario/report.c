@@ -349,7 +349,7 @@ static void memory_chart(FILE *out, const struct scenario_report *r)
 {
     static const struct { const char *name, *color; unsigned which; } fixed[] = {
         { "PoD caches", "#bab0ac", 3 }, { "tmem", "#17becf", 2 },
-        { "hypervisor and dom0", "#7f7f7f", 4 }, { "claimed", "#e15759", 1 },
+        { "hypervisor, dom0, others", "#7f7f7f", 4 }, { "claimed", "#e15759", 1 },
         { "free", "#e8f0e0", 0 },
     };
     struct plot p = { 60, 20, 760, 300, (double)r->sc->duration_s, mib(r->total_pages) };

@@ -280,7 +280,6 @@ static void *event_thread(void *arg)
     run->events_done++;
     if (rc) {
         char what[sizeof(((struct scenario_failure *)0)->what)];
-
         int len = snprintf(what, sizeof(what), "%s%s%s: %s: ",
                            scenario_verb_name(job->ev->verb), job->instance >= 0 ? " " : "",
                            job->instance >= 0 ? r->inst[job->instance].name : "",
@@ -318,17 +317,22 @@ static void launch(struct runner *run, const struct scenario_event *ev)
         n = 1;
     }
 
-    for (unsigned i = 0; i < n && run->nr_threads < MAX_THREADS; i++) {
-        struct job *job = calloc(1, sizeof(*job));
+    for (unsigned i = 0; i < n; i++) {
+        struct job *job = run->nr_threads < MAX_THREADS ? calloc(1, sizeof(*job)) : NULL;
 
-        if (!job)
-            break;
-        *job = (struct job){ run, ev, g ? (int)(first + i) : -1, NULL, NULL };
-        if (pthread_create(&run->threads[run->nr_threads], NULL, event_thread, job)) {
+        if (job) {
+            *job = (struct job){ run, ev, g ? (int)(first + i) : -1, NULL, NULL };
+            if (pthread_create(&run->threads[run->nr_threads], NULL, event_thread, job) == 0) {
+                run->nr_threads++;
+                continue;
+            }
             free(job);
-            break;
         }
-        run->nr_threads++;
+        /* Said, not dropped: the run goes on without this one. */
+        pthread_mutex_lock(&run->mu);
+        add_failure(run, model_ms(run), g ? (int)(first + i) : -1,
+                    "an event could not start (out of threads or memory)");
+        pthread_mutex_unlock(&run->mu);
     }
 }
 
@@ -412,24 +416,27 @@ static void sample(struct runner *run)
     struct scenario_report *r = run->r;
     struct scenario_sample s = { .t_ms = model_ms(run) };
     struct tc_physinfo pi;
-    uint64_t domains = 0;
-    struct tc_dominfo all[SCENARIO_MAX_INSTANCES + 1];
-    long n = tc_domain_list(run->tc, 0, all, ARRAY_SIZE(all));
+    struct tc_dominfo all[256]; /* attached, memvisord may have others */
+    domid_t running[SCENARIO_MAX_INSTANCES];
+    uint64_t in_scenario = 0;
+    long n;
 
+    /* The calls go without the lock (attached, each is a round trip); the
+     * events change only which domains run. */
+    pthread_mutex_lock(&run->mu);
+    for (unsigned i = 0; i < r->nr_inst; i++)
+        running[i] = r->inst[i].domid;
+    pthread_mutex_unlock(&run->mu);
     if (tc_physinfo(run->tc, &pi))
         return;
+    n = tc_domain_list(run->tc, 0, all, ARRAY_SIZE(all));
     s.tmem_pages = tmem_pages(run);
     s.claimed_pages = pi.outstanding_pages;
     s.free_pages = sat_sub(pi.free_pages, pi.outstanding_pages);
-    for (long k = 0; k < n; k++)
-        domains += all[k].tot_pages;
-    pthread_mutex_lock(&run->mu);
     for (unsigned i = 0; i < r->nr_inst; i++) {
-        struct scenario_instance *in = &r->inst[i];
+        domid_t domid = running[i] ? running[i] : building_domid(run, &r->inst[i], all, n);
         struct tc_dominfo info;
         uint64_t tot, cache = 0, entries;
-
-        domid_t domid = in->domid ? in->domid : building_domid(run, in, all, n);
 
         if (!domid || tc_domain_getinfo(run->tc, domid, &info))
             continue;
@@ -438,16 +445,20 @@ static void sample(struct runner *run)
         s.pod_cache_pages += cache;
         s.held[i] = sat_sub(info.tot_pages, cache);
         s.target[i] = read_target_pages(run, domid);
-        if (in->domid && run->guests &&
-            guest_host_status(run->guests, domid, &in->last) == 0) {
+        in_scenario += info.tot_pages;
+    }
+    /* Everything else in use: the hypervisor's, dom0's, other domains'. */
+    s.other_pages = sat_sub(pi.total_pages - pi.free_pages, s.tmem_pages + in_scenario);
+    pthread_mutex_lock(&run->mu);
+    for (unsigned i = 0; i < r->nr_inst && run->guests; i++) {
+        struct scenario_instance *in = &r->inst[i];
+
+        if (in->domid && in->domid == running[i] &&
+            guest_host_status(run->guests, in->domid, &in->last) == 0) {
             in->have_status = true;
             watch_guest(run, i, &in->last, s.t_ms);
         }
     }
-    s.other_pages = sat_sub(sat_sub(pi.total_pages, pi.free_pages), domains + s.tmem_pages);
-    for (long k = 0; k < n; k++) /* domains not in the scenario (dom0) */
-        if (all[k].domid == 0)
-            s.other_pages += all[k].tot_pages;
     {
         struct scenario_sample *x = grow(r->samples, r->nr_samples, &r->cap_samples,
                                          sizeof(*x));
