@@ -1,6 +1,6 @@
 /*
- * guest_host: the guests of a host.  When the toolstack first unpauses a
- * domain, its guest kernel model (guest_os) boots as a thread, with an
+ * guest_host: the guests of a host.  When the toolstack first unpauses an
+ * HVM or PVH domain, its guest kernel model (guest_os) boots as a thread, with an
  * unprivileged hypercall session and xenstore connection as its domid.
  * It sees the memory map the builder gave it (its p2m's RAM and PoD
  * ranges, each on the vNUMA node whose vmemrange holds it) and reads its

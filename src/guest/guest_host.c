@@ -174,35 +174,30 @@ static void on_unpause(void *arg, domid_t domid)
     struct domain *d = domain_lookup(gh->hv->domains, domid);
     struct guest_os *g = NULL;
     struct vnuma vnuma;
-    uint64_t max_pages, tot_pages;
     int rc;
 
     if (!d)
         return;
+    if (!domain_is_translated(d)) {
+        /* The model reaches its memory through a p2m, which PV guests do
+         * not have here. */
+        mv_log(&gh->log, MV_LOG_WARN, "d%u: a PV guest: no guest model (HVM and PVH only)",
+               domid);
+        domain_put(d);
+        return;
+    }
     guest_os_config_default(&cfg);
     cfg.hv = gh->hv;
     cfg.store = gh->store;
     cfg.domid = domid;
-    cfg.hvm = domain_is_translated(d);
+    cfg.hvm = true;
     lock_acquire(&d->lock);
     vnuma.nr_vnodes = d->nr_vnodes;
     vnuma.nr_ranges = d->nr_vmemranges;
     memcpy(vnuma.range, d->vmemrange, sizeof(vnuma.range));
-    max_pages = d->max_pages;
-    tot_pages = d->tot_pages;
     lock_release(&d->lock);
     cfg.nr_ram = memory_map(d, &vnuma, cfg.ram, GUEST_MAX_RANGES);
     cfg.nr_vnodes = vnuma.nr_vnodes ? vnuma.nr_vnodes : 1;
-    if (!cfg.hvm) {
-        /* A PV guest has no p2m here: its pseudo-physical map runs from 0
-         * to its static maximum (max_pages less libxl's 1024 KiB); the
-         * builder populated the first tot_pages, and the rest starts in
-         * the balloon, as Linux's xen_extra_mem. */
-        cfg.ram[0] = (struct guest_ram_range){ 0, sat_sub(max_pages, 1024 / (PAGE_SIZE / 1024)),
-                                               0 };
-        cfg.nr_ram = cfg.ram[0].nr_pages ? 1 : 0;
-        cfg.populated_pages = tot_pages;
-    }
     domain_put(d);
     read_options(gh, domid, &cfg);
     pthread_mutex_lock(&gh->mu);
