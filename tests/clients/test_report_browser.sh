@@ -31,8 +31,8 @@ time     second=50ms duration=20 sample=0.5
 guest s  config=small.cfg count=2
 at 0     create s1
 at 5     mem-set s2 64
-at 8     mem-set s1 64
-at 12    list
+at 10    mem-set s1 64
+at 14    list
 SCN
 "$memvisor" run --quiet --out "$dir" "$dir/report.scn" >"$dir/summary" ||
     fail "memvisor run: $(cat "$dir/summary")"

@@ -140,10 +140,10 @@ static void test_run(void)
     bool listed = false;
 
     write_file("small.cfg", small_cfg);
-    CHECK_EQ(strcmp(load("host memory=512M\ntime second=100ms duration=14 sample=0.5\n"
+    CHECK_EQ(strcmp(load("host memory=512M\ntime second=100ms duration=18 sample=0.5\n"
                          "guest s config=small.cfg count=2\n"
-                         "at 0 create s\nat 5 mem-set s1 64\nat 7 list\nat 8 claims\n"
-                         "at 8 tmem-list\nat 9 destroy s2\nat 10 info\n",
+                         "at 0 create s\nat 8 mem-set s1 64\nat 10 list\nat 11 claims\n"
+                         "at 11 tmem-list\nat 12 destroy s2\nat 13 info\n",
                          sc),
                     ""),
              0);
