@@ -114,16 +114,17 @@ int squeeze_make_room(struct tc_handle *t, struct tc_store *xs, domid_t domid, u
     }
     if (avail * KIB_PER_PAGE + room_kib < short_kib) {
         rc = ts_fail(err, errlen, -ENOMEM,
-                  "cannot make room for %llu MiB: %llu MiB free and %llu MiB above the "
-                  "guests' dynamic-min",
-                  (unsigned long long)(pages * KIB_PER_PAGE) >> 10,
-                  (unsigned long long)(avail + res->held_pages) * KIB_PER_PAGE >> 10,
-                  (unsigned long long)room_kib >> 10);
+                     "cannot make room for %llu MiB: %llu MiB free and %llu MiB above the "
+                     "guests' dynamic-min",
+                     (unsigned long long)(pages * KIB_PER_PAGE) >> 10,
+                     (unsigned long long)(avail + res->held_pages) * KIB_PER_PAGE >> 10,
+                     (unsigned long long)room_kib >> 10);
         goto out;
     }
     short_kib = sat_sub(short_kib, avail * KIB_PER_PAGE);
     for (unsigned i = 0; i < nr && asked < short_kib; i++) {
-        /* Proportional shares, rounded up to a page; the last takes the rest. */
+        /* A share in proportion to the guest's room, rounded up to a whole
+         * page, never more than its room or than what is still short. */
         uint64_t take = (uint64_t)(((unsigned __int128)short_kib * guests[i].room_kib +
                                     room_kib - 1) / room_kib);
 
@@ -154,11 +155,12 @@ int squeeze_make_room(struct tc_handle *t, struct tc_store *xs, domid_t domid, u
         double second = (double)(cfg->second_ns ? cfg->second_ns : 1000000000u);
 
         ts_fail(err, errlen, rc,
-             "gave up making room for %llu MiB after %.1f s: held %llu MiB, asked %u "
-             "guests for %llu MiB (targets restored)",
-             (unsigned long long)(pages * KIB_PER_PAGE) >> 10, (double)res->waited_ns / second,
-             (unsigned long long)(res->held_pages * KIB_PER_PAGE) >> 10, res->guests_squeezed,
-             (unsigned long long)asked >> 10);
+                "gave up making room for %llu MiB after %.1f s: held %llu MiB, asked %u "
+                "guests for %llu MiB (targets restored)",
+                (unsigned long long)(pages * KIB_PER_PAGE) >> 10,
+                (double)res->waited_ns / second,
+                (unsigned long long)(res->held_pages * KIB_PER_PAGE) >> 10,
+                res->guests_squeezed, (unsigned long long)asked >> 10);
         (void)!tc_domain_claim_pages(t, domid, 0);
         res->held_pages = 0;
         res->gave_up = rc == -ETIMEDOUT;

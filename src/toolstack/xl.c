@@ -79,16 +79,16 @@ int xl_layout(const struct xl_domain *cfg, struct xl_layout *l, char *err, size_
         return ts_fail(err, errlen, -EINVAL, "memory and maxmem must be set");
     if (t > m)
         return ts_fail(err, errlen, -EINVAL,
-                    "memory (%llu MiB) is larger than maxmem (%llu MiB)",
-                    (unsigned long long)t >> 10, (unsigned long long)m >> 10);
+                       "memory (%llu MiB) is larger than maxmem (%llu MiB)",
+                       (unsigned long long)t >> 10, (unsigned long long)m >> 10);
     if (t % KIB_PER_PAGE || m % KIB_PER_PAGE || v % KIB_PER_PAGE)
         return ts_fail(err, errlen, -EINVAL, "memory sizes must be multiples of 4 KiB");
     if (v >= t)
         return ts_fail(err, errlen, -EINVAL, "videoram (%llu MiB) must be less than memory",
-                    (unsigned long long)v >> 10);
+                       (unsigned long long)v >> 10);
     if (m > (UINT64_C(1) << 42))
         return ts_fail(err, errlen, -EINVAL, "maxmem of %llu MiB is beyond what memvisor models",
-                    (unsigned long long)m >> 10);
+                       (unsigned long long)m >> 10);
     if (cfg->nr_vnodes > GUEST_MAX_VNODES)
         return ts_fail(err, errlen, -EINVAL, "vnuma: at most %u vnodes", GUEST_MAX_VNODES);
     l->pod = cfg->type != XL_PV && t < m;
@@ -122,8 +122,8 @@ int xl_layout(const struct xl_domain *cfg, struct xl_layout *l, char *err, size_
         }
         if (sum != m)
             return ts_fail(err, errlen, -EINVAL,
-                        "Amount of memory mismatch (vnuma: %llu MiB, maxmem: %llu MiB)",
-                        (unsigned long long)sum >> 10, (unsigned long long)m >> 10);
+                           "Amount of memory mismatch (vnuma: %llu MiB, maxmem: %llu MiB)",
+                           (unsigned long long)sum >> 10, (unsigned long long)m >> 10);
         /* Video RAM belongs to vnode 0 (libxl__vnuma_build_vmemrange_hvm). */
         if (vnode_pages[0] <= v / KIB_PER_PAGE + l->vga_hole_pages)
             return ts_fail(err, errlen, -EINVAL, "vnuma: vnode 0 is smaller than videoram");
@@ -386,9 +386,9 @@ static int build(struct tc_handle *t, struct tc_store *xs, const struct xl_domai
         rc = tc_domain_claim_pages(t, domid, l->claim_pages);
         if (rc)
             return ts_fail(err, errlen, rc,
-                        "Could not allocate memory for HVM guest as we cannot claim memory! "
-                        "(%llu pages: %s)", (unsigned long long)l->claim_pages,
-                        mv_strerror(rc));
+                           "Could not allocate memory for HVM guest as we cannot claim memory! "
+                           "(%llu pages: %s)", (unsigned long long)l->claim_pages,
+                           mv_strerror(rc));
     }
     if (cfg->nr_vnodes) {
         unsigned to_pnode[GUEST_MAX_VNODES];
@@ -401,14 +401,14 @@ static int build(struct tc_handle *t, struct tc_store *xs, const struct xl_domai
         rc = tc_domain_setvnuma(t, domid, cfg->nr_vnodes, to_pnode, end, cfg->vcpus);
         if (rc)
             return ts_fail(err, errlen, rc, "Failed to set vnuma info for guest: %s",
-                        mv_strerror(rc));
+                           mv_strerror(rc));
     }
     /* Before any populate: Xen rejects PoD entries beyond the target. */
     if (l->pod) {
         rc = tc_domain_set_pod_target(t, domid, l->pod_target_pages);
         if (rc)
             return ts_fail(err, errlen, rc, "Could not set PoD target for HVM guest: %s",
-                        mv_strerror(rc));
+                           mv_strerror(rc));
     }
     for (unsigned r = 0; r < l->nr_ram; r++) {
         const struct guest_ram_range *x = &l->ram[r];
@@ -424,9 +424,9 @@ static int build(struct tc_handle *t, struct tc_store *xs, const struct xl_domai
             *o->populated_pages = pace.bytes >> PAGE_SHIFT;
         if (rc)
             return ts_fail(err, errlen, rc,
-                        "Could not allocate memory for the guest (gfns %#llx-%#llx%s)",
-                        (unsigned long long)x->gfn, (unsigned long long)(x->gfn + n - 1),
-                        cfg->nr_vnodes ? " on its vnode's node" : "");
+                           "Could not allocate memory for the guest (gfns %#llx-%#llx%s)",
+                           (unsigned long long)x->gfn, (unsigned long long)(x->gfn + n - 1),
+                           cfg->nr_vnodes ? " on its vnode's node" : "");
     }
     if (claimed && (rc = tc_domain_claim_pages(t, domid, 0)))
         return ts_fail(err, errlen, rc, "cannot release the claim: %s", mv_strerror(rc));
@@ -462,7 +462,7 @@ int xl_create_with(struct tc_handle *t, struct tc_store *xs, const struct xl_dom
     for (unsigned n = 0; n < cfg->nr_vnodes; n++)
         if (cfg->vnodes[n].pnode >= pi.nr_nodes)
             return ts_fail(err, errlen, -EINVAL, "vnuma: vnode %u is on pnode %u; the host has %u",
-                        n, cfg->vnodes[n].pnode, pi.nr_nodes);
+                           n, cfg->vnodes[n].pnode, pi.nr_nodes);
     memcpy(uuid, cfg->uuid, sizeof(uuid));
     if (!memcmp(uuid, (uint8_t[16]){ 0 }, 16)) {
         if (getrandom(uuid, sizeof(uuid), 0) != sizeof(uuid))
@@ -482,7 +482,7 @@ int xl_create_with(struct tc_handle *t, struct tc_store *xs, const struct xl_dom
         rc = build(t, xs, cfg, &l, o, *domid, err, errlen);
     if (!rc && userdata_dir && (rc = write_userdata(userdata_dir, cfg, *domid, uuid_s)))
         ts_fail(err, errlen, rc, "cannot write libxl's record in %s: %s", userdata_dir,
-             mv_strerror(rc));
+                mv_strerror(rc));
     if (!rc && o->guest && (rc = xl_guest_options(xs, *domid, o->guest)))
         ts_fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc));
     if (!rc && o->unpause && (rc = tc_domain_pause(t, *domid, false)))
@@ -505,7 +505,7 @@ int xl_destroy(struct tc_handle *t, struct tc_store *xs, domid_t domid, const ch
 
     if (rc)
         return ts_fail(err, errlen, rc, domid ? "no domain %u" : "cannot destroy domain %u",
-                    domid);
+                       domid);
     xl_uuid_string(info.uuid, uuid_s);
     rc = tc_domain_destroy(t, domid);
     if (rc)
@@ -562,27 +562,27 @@ static int mem_set_once(struct tc_handle *t, struct tc_store *xs, uint32_t tx, d
     }
     if (rc)
         return ts_fail(err, errlen, rc,
-                    "cannot get target memory info from /local/domain/%u/memory/target", domid);
+                       "cannot get target memory info from /local/domain/%u/memory/target", domid);
     rc = ts_read_kib(xs, tx, domid, "static-max", &static_max);
     if (rc)
         return ts_fail(err, errlen, rc,
-                    "cannot get memory info from /local/domain/%u/memory/static-max", domid);
+                       "cannot get memory info from /local/domain/%u/memory/static-max", domid);
     if (ts_read_kib(xs, tx, domid, "videoram", &videoram))
         videoram = 0;
     if (relative)
         new_target = kib < 0 && (uint64_t)-kib > current ? 0 : current + (uint64_t)kib;
     else if (kib < 0 || (uint64_t)kib < videoram)
         return ts_fail(err, errlen, -EINVAL, "new target %lld KiB is below videoram",
-                    (long long)kib);
+                       (long long)kib);
     else
         new_target = (uint64_t)kib - videoram;
     if (new_target > static_max)
         return ts_fail(err, errlen, -EINVAL,
-                    "memory_dynamic_max must be less than or equal to memory_static_max");
+                       "memory_dynamic_max must be less than or equal to memory_static_max");
     if (domid == 0 && new_target < XL_MIN_DOM0_KIB)
         return ts_fail(err, errlen, -EINVAL,
-                    "new target %llu for dom0 is below the minimum threshold",
-                    (unsigned long long)new_target);
+                       "new target %llu for dom0 is below the minimum threshold",
+                       (unsigned long long)new_target);
     if (enforce) {
         /* Before the PoD target: Xen rejects a target above max_pages. */
         uint64_t memkb = new_target + videoram + XL_MAXMEM_CONSTANT_KIB;
@@ -590,7 +590,7 @@ static int mem_set_once(struct tc_handle *t, struct tc_store *xs, uint32_t tx, d
         rc = tc_domain_setmaxmem(t, domid, memkb);
         if (rc)
             return ts_fail(err, errlen, rc, "xc_domain_setmaxmem domid=%u memkb=%llu failed rc=%d",
-                        domid, (unsigned long long)memkb, rc);
+                           domid, (unsigned long long)memkb, rc);
     }
     if (info.hvm) {
         uint64_t pages = (new_target + XL_MAXMEM_CONSTANT_KIB) / KIB_PER_PAGE;
@@ -598,8 +598,8 @@ static int mem_set_once(struct tc_handle *t, struct tc_store *xs, uint32_t tx, d
         rc = tc_domain_set_pod_target(t, domid, pages);
         if (rc)
             return ts_fail(err, errlen, rc,
-                        "xc_domain_set_pod_target domid=%u, memkb=%llu failed rc=%d", domid,
-                        (unsigned long long)(pages * KIB_PER_PAGE), rc);
+                           "xc_domain_set_pod_target domid=%u, memkb=%llu failed rc=%d", domid,
+                           (unsigned long long)(pages * KIB_PER_PAGE), rc);
     }
     rc = write_kib(xs, tx, domid, "target", new_target);
     xl_uuid_string(info.uuid, uuid_s);
@@ -636,15 +636,15 @@ int xl_mem_max(struct tc_handle *t, struct tc_store *xs, domid_t domid, uint64_t
 
     if (rc)
         return ts_fail(err, errlen, rc,
-                    "cannot get memory info from /local/domain/%u/memory/target", domid);
+                       "cannot get memory info from /local/domain/%u/memory/target", domid);
     if (kib < target)
         return ts_fail(err, errlen, -EINVAL,
-                    "memory_static_max must be greater than or or equal to "
-                    "memory_dynamic_max");
+                       "memory_static_max must be greater than or or equal to "
+                       "memory_dynamic_max");
     rc = tc_domain_setmaxmem(t, domid, kib + XL_MAXMEM_CONSTANT_KIB);
     if (rc)
         return ts_fail(err, errlen, rc, "xc_domain_setmaxmem domid=%u memkb=%llu failed rc=%d",
-                    domid, (unsigned long long)(kib + XL_MAXMEM_CONSTANT_KIB), rc);
+                       domid, (unsigned long long)(kib + XL_MAXMEM_CONSTANT_KIB), rc);
     rc = write_kib(xs, 0, domid, "static-max", kib);
     return rc ? ts_fail(err, errlen, rc, "xenstore: %s", mv_strerror(rc)) : 0;
 }
@@ -692,7 +692,7 @@ int xl_vnode_balloon(struct tc_store *xs, domid_t domid, const uint64_t *balloon
     snprintf(path, sizeof(path), "/local/domain/%u/control/feature-balloon-vnode", domid);
     if (tc_xs_read(xs, 0, path, buf, sizeof(buf)) || strcmp(buf, "1"))
         return ts_fail(err, errlen, -EOPNOTSUPP,
-                    "domain %u does not offer per-vnode ballooning", domid);
+                       "domain %u does not offer per-vnode ballooning", domid);
     do { /* one transaction: the guest sees the switch at once */
         rc = tc_xs_transaction_start(xs, &tx);
         for (unsigned n = 0; n < nr_vnodes && !rc; n++) {
