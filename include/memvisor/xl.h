@@ -140,6 +140,19 @@ int xl_print_tmem_list(struct tc_handle *t, domid_t domid, bool long_format, FIL
 /* One frame of `top`: the host's memory, then a line per domain. */
 int xl_print_top(struct tc_handle *t, struct tc_store *xs, FILE *out);
 
+/* /local/domain/<domid>/memory/<key>, a number of KiB: 0 or -errno
+ * (-EINVAL when it is not a number). */
+int xl_memory_kib(struct tc_store *xs, uint32_t tx, domid_t domid, const char *key,
+                  uint64_t *kib) MV_MUST_CHECK;
+/* The domain in list (n entries, as tc_domain_list gives them) whose
+ * /local/domain/<id>/name is name, live_only: not a dying one.  0 with its
+ * id in *domid, or -ENOENT. */
+int xl_domain_named(struct tc_store *xs, const struct tc_dominfo *list, long n,
+                    const char *name, bool live_only, domid_t *domid) MV_MUST_CHECK;
+/* Pages tmem holds, from XEN_SYSCTL_tmem_op LIST's long text: one
+ * client's (its "P=" lines) or, for domid -1, the host's ("G=" line). */
+uint64_t xl_tmem_list_pages(const char *list, int domid);
+
 /* xl's parse_mem_size_kb: a size with b, k, m (the default), g or t. */
 int xl_parse_kib(const char *text, int64_t *kib) MV_MUST_CHECK;
 /* "xxxxxxxx-xxxx-..." */

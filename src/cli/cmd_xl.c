@@ -23,22 +23,15 @@
 int cli_find_domain(struct tc_handle *t, struct tc_store *xs, const char *text, domid_t *out)
 {
     struct tc_dominfo info[256];
-    char *end, path[64], name[128];
+    char *end;
     unsigned long id = strtoul(text, &end, 10);
-    long n;
 
     if (end != text && !*end && id < DOMID_FIRST_RESERVED) {
         *out = (domid_t)id;
         return 0;
     }
-    n = tc_domain_list(t, 0, info, 256);
-    for (long i = 0; i < n; i++) {
-        snprintf(path, sizeof(path), "/local/domain/%u/name", info[i].domid);
-        if (xs && tc_xs_read(xs, 0, path, name, sizeof(name)) == 0 && !strcmp(name, text)) {
-            *out = info[i].domid;
-            return 0;
-        }
-    }
+    if (xl_domain_named(xs, info, tc_domain_list(t, 0, info, 256), text, false, out) == 0)
+        return 0;
     fprintf(stderr, "memvisor: no domain '%s'\n", text);
     return -ENOENT;
 }

@@ -14,6 +14,17 @@
 
 static double mib(uint64_t pages) { return (double)pages / (double)MIB_PAGES; }
 
+/* The host-wide bands of a sample, in the JSON's order. */
+enum band { BAND_FREE, BAND_CLAIMED, BAND_TMEM, BAND_POD_CACHE, BAND_OTHER, NR_BANDS };
+
+static uint64_t band_pages(const struct scenario_sample *s, enum band b)
+{
+    const uint64_t v[NR_BANDS] = { s->free_pages, s->claimed_pages, s->tmem_pages,
+                                   s->pod_cache_pages, s->other_pages };
+
+    return v[b];
+}
+
 static const char *state_of(const struct scenario_report *r, const struct scenario_instance *in)
 {
     if (!in->ever_created)
@@ -127,7 +138,8 @@ static void json_series(FILE *out, const struct scenario_report *r, unsigned i, 
 int scenario_report_json(const struct scenario_report *r, FILE *out)
 {
     const struct scenario *sc = r->sc;
-    static const char *const bands[] = { "free", "claimed", "tmem", "pod_cache", "other" };
+    static const char *const bands[NR_BANDS] = { "free", "claimed", "tmem", "pod_cache",
+                                                 "other" };
 
     fputs("{\n  \"title\": ", out);
     json_string(out, sc->title);
@@ -151,15 +163,10 @@ int scenario_report_json(const struct scenario_report *r, FILE *out)
     for (unsigned k = 0; k < r->nr_samples; k++)
         fprintf(out, "%s%.3f", k ? "," : "", (double)r->samples[k].t_ms / 1000.0);
     fputs("],\n", out);
-    for (unsigned b = 0; b < ARRAY_SIZE(bands); b++) {
+    for (enum band b = 0; b < NR_BANDS; b++) {
         fprintf(out, "  \"%s\": [", bands[b]);
-        for (unsigned k = 0; k < r->nr_samples; k++) {
-            const struct scenario_sample *s = &r->samples[k];
-            const uint64_t v[] = { s->free_pages, s->claimed_pages, s->tmem_pages,
-                                   s->pod_cache_pages, s->other_pages };
-
-            fprintf(out, "%s%" PRIu64, k ? "," : "", v[b]);
-        }
+        for (unsigned k = 0; k < r->nr_samples; k++)
+            fprintf(out, "%s%" PRIu64, k ? "," : "", band_pages(&r->samples[k], b));
         fputs("],\n", out);
     }
     fputs("  \"domains\": [\n", out);
@@ -299,10 +306,16 @@ static void failure_marks(FILE *out, const struct scenario_report *r, const stru
     }
 }
 
-/* One band of the stacked chart: between the running sum below (base)
+/* One band of the stacked chart (instance inst's held pages, or the
+ * host-wide band which for inst -1): between the running sum below (base)
  * and base + value; base is advanced. */
+static double band_mib(const struct scenario_sample *s, enum band which, int inst)
+{
+    return mib(inst >= 0 ? s->held[inst] : band_pages(s, which));
+}
+
 static void band(FILE *out, const struct scenario_report *r, const struct plot *p,
-                 double *base, const char *color, const char *name, unsigned which, int inst)
+                 double *base, const char *color, const char *name, enum band which, int inst)
 {
     unsigned n = r->nr_samples;
 
@@ -310,9 +323,7 @@ static void band(FILE *out, const struct scenario_report *r, const struct plot *
             color);
     for (unsigned k = 0; k < n; k++) {
         const struct scenario_sample *s = &r->samples[k];
-        const uint64_t v[] = { s->free_pages, s->claimed_pages, s->tmem_pages,
-                               s->pod_cache_pages, s->other_pages };
-        double top = base[k] + mib(inst >= 0 ? s->held[inst] : v[which]);
+        double top = base[k] + band_mib(s, which, inst);
 
         fprintf(out, "%c%.1f %.1f", k ? 'L' : 'M', px(p, s->t_ms), py(p, top));
     }
@@ -322,13 +333,8 @@ static void band(FILE *out, const struct scenario_report *r, const struct plot *
     fputs("Z\"><title>", out);
     html_text(out, name);
     fputs("</title></path>\n", out);
-    for (unsigned k = 0; k < n; k++) {
-        const struct scenario_sample *s = &r->samples[k];
-        const uint64_t v[] = { s->free_pages, s->claimed_pages, s->tmem_pages,
-                               s->pod_cache_pages, s->other_pages };
-
-        base[k] += mib(inst >= 0 ? s->held[inst] : v[which]);
-    }
+    for (unsigned k = 0; k < n; k++)
+        base[k] += band_mib(&r->samples[k], which, inst);
 }
 
 static void legend_item(FILE *out, double x, double y, const char *color, const char *name,
@@ -347,10 +353,10 @@ static void legend_item(FILE *out, double x, double y, const char *color, const 
 
 static void memory_chart(FILE *out, const struct scenario_report *r)
 {
-    static const struct { const char *name, *color; unsigned which; } fixed[] = {
-        { "PoD caches", "#bab0ac", 3 }, { "tmem", "#17becf", 2 },
-        { "hypervisor, dom0, others", "#7f7f7f", 4 }, { "claimed", "#e15759", 1 },
-        { "free", "#e8f0e0", 0 },
+    static const struct { const char *name, *color; enum band which; } fixed[] = {
+        { "PoD caches", "#bab0ac", BAND_POD_CACHE }, { "tmem", "#17becf", BAND_TMEM },
+        { "hypervisor, dom0, others", "#7f7f7f", BAND_OTHER },
+        { "claimed", "#e15759", BAND_CLAIMED }, { "free", "#e8f0e0", BAND_FREE },
     };
     struct plot p = { 60, 20, 760, 300, (double)r->sc->duration_s, mib(r->total_pages) };
     double *base = calloc(r->nr_samples ? r->nr_samples : 1, sizeof(double));
@@ -363,7 +369,8 @@ static void memory_chart(FILE *out, const struct scenario_report *r)
             360 + (r->nr_inst > 12 ? (r->nr_inst - 12) * 16 : 0));
     axes(out, &p, "MiB");
     for (unsigned i = 0; i < r->nr_inst; i++) {
-        band(out, r, &p, base, palette[i % ARRAY_SIZE(palette)], r->inst[i].name, 0, (int)i);
+        band(out, r, &p, base, palette[i % ARRAY_SIZE(palette)], r->inst[i].name, BAND_FREE,
+             (int)i);
         legend_item(out, lx, ly, palette[i % ARRAY_SIZE(palette)], r->inst[i].name, false);
         ly += 16;
     }

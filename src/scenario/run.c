@@ -34,6 +34,7 @@ struct runner {
     unsigned events_done;
     uint64_t oom_seen[SCENARIO_MAX_INSTANCES], oom_at[SCENARIO_MAX_INSTANCES];
     bool crash_seen[SCENARIO_MAX_INSTANCES];
+    unsigned building[SCENARIO_MAX_INSTANCES]; /* creates in flight */
 };
 
 struct job {
@@ -92,15 +93,12 @@ static int room(void *arg, struct tc_handle *t, domid_t domid, uint64_t pages, c
  * units (the guest's view: less video memory), as xenopsd writes them. */
 static int write_dynamic_range(struct job *job, domid_t domid, const struct scenario_guest *g)
 {
-    char path[96], buf[32];
+    char path[96];
     uint64_t target, dmin;
-    int rc;
+    int rc = xl_memory_kib(job->xs, 0, domid, "target", &target);
 
-    snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
-    rc = tc_xs_read(job->xs, 0, path, buf, sizeof(buf));
     if (rc)
         return rc;
-    target = strtoull(buf, NULL, 10);
     dmin = sat_sub(g->dynamic_min_kib, sat_sub(g->dom.target_kib, target));
     snprintf(path, sizeof(path), "/local/domain/%u/memory/dynamic-min", domid);
     rc = tc_xs_printf(job->xs, 0, path, "%llu", (unsigned long long)dmin);
@@ -123,6 +121,7 @@ static int do_create(struct job *job, struct scenario_result *res, char *err, si
 
     pthread_mutex_lock(&run->mu);
     rc = in->domid ? -EEXIST : 0;
+    run->building[job->instance] += !rc;
     pthread_mutex_unlock(&run->mu);
     if (rc)
         return snprintf(err, errlen, "%s is running already", in->name), rc;
@@ -145,13 +144,16 @@ static int do_create(struct job *job, struct scenario_result *res, char *err, si
         snprintf(err, errlen, "xenstore: %s", mv_strerror(rc));
         (void)!xl_destroy(job->tc, job->xs, domid, NULL, NULL, 0);
     }
+    pthread_mutex_lock(&run->mu);
+    run->building[job->instance]--;
     if (!rc) {
-        pthread_mutex_lock(&run->mu);
         in->domid = domid;
         in->ever_created = true;
         run->crash_seen[job->instance] = false;
         run->oom_seen[job->instance] = run->oom_at[job->instance] = 0;
-        pthread_mutex_unlock(&run->mu);
+    }
+    pthread_mutex_unlock(&run->mu);
+    if (!rc) {
         snprintf(err, errlen, "domain %u, %llu MiB", domid,
                  (unsigned long long)d.target_kib >> 10);
     }
@@ -336,16 +338,6 @@ static void launch(struct runner *run, const struct scenario_event *ev)
     }
 }
 
-static uint64_t read_target_pages(struct runner *run, domid_t domid)
-{
-    char path[96], buf[32];
-
-    snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
-    if (tc_xs_read(run->xs, 0, path, buf, sizeof(buf)))
-        return 0;
-    return strtoull(buf, NULL, 10) / KIB_PER_PAGE;
-}
-
 /* A guest model's crash, and its workload's failed allocations, are
  * failures on the timeline (once each). */
 static void watch_guest(struct runner *run, unsigned i, const struct guest_os_status *st,
@@ -371,29 +363,12 @@ static void watch_guest(struct runner *run, unsigned i, const struct guest_os_st
     }
 }
 
-/* A domain still being built has no id in the report yet: it is found by
- * the name xl_create gave it. */
-static domid_t building_domid(struct runner *run, const struct scenario_instance *in,
-                              const struct tc_dominfo *all, long n)
-{
-    char path[64], name[64];
-
-    for (long k = 0; k < n; k++) {
-        snprintf(path, sizeof(path), "/local/domain/%u/name", all[k].domid);
-        if (all[k].domid && !all[k].dying &&
-            tc_xs_read(run->xs, 0, path, name, sizeof(name)) == 0 && !strcmp(name, in->name))
-            return all[k].domid;
-    }
-    return 0;
-}
-
 /* Frames tmem holds: the host's own figure embedded; attached, the pages
  * memvisord's tmem-list counts (compression can make frames fewer). */
 static uint64_t tmem_pages(struct runner *run)
 {
     struct tmem_stats ts;
     char *list;
-    unsigned long long eph, pers;
     uint64_t pages = 0;
 
     if (!run->attached) {
@@ -401,12 +376,8 @@ static uint64_t tmem_pages(struct runner *run)
         return ts.eph_frames + ts.pers_frames;
     }
     list = malloc(16384);
-    if (list && tc_tmem_list(run->tc, MV_TMEM_OP_ALL_CLIENTS, true, list, 16384) >= 0) {
-        const char *g = strstr(list, "G=");
-
-        if (g && sscanf(g, "G=Ec:%llu,Pc:%llu", &eph, &pers) == 2)
-            pages = eph + pers;
-    }
+    if (list && tc_tmem_list(run->tc, MV_TMEM_OP_ALL_CLIENTS, true, list, 16384) >= 0)
+        pages = xl_tmem_list_pages(list, -1);
     free(list);
     return pages;
 }
@@ -418,14 +389,17 @@ static void sample(struct runner *run)
     struct tc_physinfo pi;
     struct tc_dominfo all[256]; /* attached, memvisord may have others */
     domid_t running[SCENARIO_MAX_INSTANCES];
+    bool building[SCENARIO_MAX_INSTANCES];
     uint64_t in_scenario = 0;
     long n;
 
     /* The calls go without the lock (attached, each is a round trip); the
      * events change only which domains run. */
     pthread_mutex_lock(&run->mu);
-    for (unsigned i = 0; i < r->nr_inst; i++)
+    for (unsigned i = 0; i < r->nr_inst; i++) {
         running[i] = r->inst[i].domid;
+        building[i] = run->building[i] != 0;
+    }
     pthread_mutex_unlock(&run->mu);
     if (tc_physinfo(run->tc, &pi))
         return;
@@ -434,17 +408,23 @@ static void sample(struct runner *run)
     s.claimed_pages = pi.outstanding_pages;
     s.free_pages = sat_sub(pi.free_pages, pi.outstanding_pages);
     for (unsigned i = 0; i < r->nr_inst; i++) {
-        domid_t domid = running[i] ? running[i] : building_domid(run, &r->inst[i], all, n);
+        domid_t domid = running[i];
         struct tc_dominfo info;
-        uint64_t tot, cache = 0, entries;
+        uint64_t tot, cache = 0, entries, target_kib;
 
+        /* A domain still being built has no id in the report yet: it is
+         * found by the name xl_create gave it. */
+        if (!domid && building[i] &&
+            xl_domain_named(run->xs, all, n, r->inst[i].name, true, &domid))
+            continue;
         if (!domid || tc_domain_getinfo(run->tc, domid, &info))
             continue;
         if (!info.hvm || tc_domain_get_pod_target(run->tc, domid, &tot, &cache, &entries))
             cache = 0;
         s.pod_cache_pages += cache;
         s.held[i] = sat_sub(info.tot_pages, cache);
-        s.target[i] = read_target_pages(run, domid);
+        if (xl_memory_kib(run->xs, 0, domid, "target", &target_kib) == 0)
+            s.target[i] = target_kib / KIB_PER_PAGE;
         in_scenario += info.tot_pages;
     }
     /* Everything else in use: the hypervisor's, dom0's, other domains'. */

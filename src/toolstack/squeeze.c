@@ -65,8 +65,8 @@ static unsigned find_guests(struct tc_handle *t, struct tc_store *xs, domid_t se
         uint64_t target, dmin;
 
         if (info[i].domid == self || info[i].dying ||
-            ts_read_kib(xs, 0, info[i].domid, "target", &target) ||
-            ts_read_kib(xs, 0, info[i].domid, "dynamic-min", &dmin) || target <= dmin)
+            xl_memory_kib(xs, 0, info[i].domid, "target", &target) ||
+            xl_memory_kib(xs, 0, info[i].domid, "dynamic-min", &dmin) || target <= dmin)
             continue;
         out[nr++] = (struct squeezed){ info[i].domid, target - dmin, 0, info[i].max_pages };
         *room_kib += target - dmin;

@@ -520,8 +520,8 @@ int xl_destroy(struct tc_handle *t, struct tc_store *xs, domid_t domid, const ch
  * mem-set and mem-max.
  */
 
-int ts_read_kib(struct tc_store *xs, uint32_t tx, domid_t domid, const char *key,
-                uint64_t *out)
+int xl_memory_kib(struct tc_store *xs, uint32_t tx, domid_t domid, const char *key,
+                  uint64_t *out)
 {
     char path[96], buf[32], *end;
     int rc;
@@ -553,7 +553,7 @@ static int mem_set_once(struct tc_handle *t, struct tc_store *xs, uint32_t tx, d
 
     if (rc)
         return ts_fail(err, errlen, rc, "cannot get domain info for domain %u", domid);
-    rc = ts_read_kib(xs, tx, domid, "target", &current);
+    rc = xl_memory_kib(xs, tx, domid, "target", &current);
     if (rc == -ENOENT && domid == 0) {
         /* libxl__fill_dom0_memory_info */
         current = info.tot_pages * KIB_PER_PAGE;
@@ -563,11 +563,11 @@ static int mem_set_once(struct tc_handle *t, struct tc_store *xs, uint32_t tx, d
     if (rc)
         return ts_fail(err, errlen, rc,
                        "cannot get target memory info from /local/domain/%u/memory/target", domid);
-    rc = ts_read_kib(xs, tx, domid, "static-max", &static_max);
+    rc = xl_memory_kib(xs, tx, domid, "static-max", &static_max);
     if (rc)
         return ts_fail(err, errlen, rc,
                        "cannot get memory info from /local/domain/%u/memory/static-max", domid);
-    if (ts_read_kib(xs, tx, domid, "videoram", &videoram))
+    if (xl_memory_kib(xs, tx, domid, "videoram", &videoram))
         videoram = 0;
     if (relative)
         new_target = kib < 0 && (uint64_t)-kib > current ? 0 : current + (uint64_t)kib;
@@ -632,7 +632,7 @@ int xl_mem_max(struct tc_handle *t, struct tc_store *xs, domid_t domid, uint64_t
                size_t errlen)
 {
     uint64_t target;
-    int rc = ts_read_kib(xs, 0, domid, "target", &target);
+    int rc = xl_memory_kib(xs, 0, domid, "target", &target);
 
     if (rc)
         return ts_fail(err, errlen, rc,

@@ -109,9 +109,7 @@ int xl_print_tmem_list(struct tc_handle *t, domid_t domid, bool long_format, FIL
     return n < 0 ? (int)n : 0;
 }
 
-/* Pages tmem holds for one client ("P=CI:<id>,...,Pc:<pages>" lines) or in
- * all ("G=Ec:<eph>,Pc:<pers>"). */
-static uint64_t tmem_pages(const char *list, int domid)
+uint64_t xl_tmem_list_pages(const char *list, int domid)
 {
     uint64_t sum = 0;
 
@@ -128,12 +126,28 @@ static uint64_t tmem_pages(const char *list, int domid)
     return sum;
 }
 
-static uint64_t read_kib(struct tc_store *xs, domid_t domid, const char *key)
+int xl_domain_named(struct tc_store *xs, const struct tc_dominfo *list, long n,
+                    const char *name, bool live_only, domid_t *domid)
 {
-    char path[96], buf[32];
+    char path[64], have[128];
 
-    snprintf(path, sizeof(path), "/local/domain/%u/memory/%s", domid, key);
-    return xs && tc_xs_read(xs, 0, path, buf, sizeof(buf)) == 0 ? strtoull(buf, NULL, 10) : 0;
+    for (long i = 0; i < n && xs; i++) {
+        snprintf(path, sizeof(path), "/local/domain/%u/name", list[i].domid);
+        if ((!live_only || !list[i].dying) &&
+            tc_xs_read(xs, 0, path, have, sizeof(have)) == 0 && !strcmp(have, name)) {
+            *domid = list[i].domid;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+/* memory/<key> for top: 0 when there is none. */
+static uint64_t memory_kib_or_0(struct tc_store *xs, domid_t domid, const char *key)
+{
+    uint64_t kib;
+
+    return xs && xl_memory_kib(xs, 0, domid, key, &kib) == 0 ? kib : 0;
 }
 
 int xl_print_top(struct tc_handle *t, struct tc_store *xs, FILE *out)
@@ -159,7 +173,7 @@ int xl_print_top(struct tc_handle *t, struct tc_store *xs, FILE *out)
             "k claimed, %" PRIu64 "k tmem, %" PRIu64 "k scrub\n\n",
             n, pi.total_pages * 4, (pi.total_pages - pi.free_pages) * 4,
             sat_sub(pi.free_pages, pi.outstanding_pages) * 4, pi.outstanding_pages * 4,
-            tmem_pages(list, -1) * 4, pi.scrub_pages * 4);
+            xl_tmem_list_pages(list, -1) * 4, pi.scrub_pages * 4);
     fprintf(out, "%18s %6s %5s %10s %6s %10s %10s %10s %10s\n", "NAME", "STATE", "ID",
             "MEM(k)", "MEM(%)", "MAXMEM(k)", "TARGET(k)", "CLAIM(k)", "TMEM(k)");
     for (long i = 0; i < n; i++) {
@@ -178,8 +192,8 @@ int xl_print_top(struct tc_handle *t, struct tc_store *xs, FILE *out)
                 " %10" PRIu64 "\n",
                 name, st, d->domid, d->tot_pages * 4,
                 pi.total_pages ? 100.0 * (double)d->tot_pages / (double)pi.total_pages : 0.0,
-                max, read_kib(xs, d->domid, "target"), d->outstanding_pages * 4,
-                tmem_pages(list, d->domid) * 4);
+                max, memory_kib_or_0(xs, d->domid, "target"), d->outstanding_pages * 4,
+                xl_tmem_list_pages(list, d->domid) * 4);
     }
 out:
     free(info);
