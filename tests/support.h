@@ -15,7 +15,10 @@
 
 /* A host without background scrubbing unless asked: tests decide when
  * memory is scrubbed. */
-static inline struct hv *test_hv(uint64_t ram_bytes, unsigned nodes, bool scrub)
+/* A host on clock (NULL: the real one; a virtual clock turns background
+ * scrubbing off). */
+static inline struct hv *test_hv_on(uint64_t ram_bytes, unsigned nodes, bool scrub,
+                                    struct mv_clock *clock)
 {
     struct hv_config cfg;
     const char *why = NULL;
@@ -25,12 +28,30 @@ static inline struct hv *test_hv(uint64_t ram_bytes, unsigned nodes, bool scrub)
     cfg.ram_bytes = ram_bytes;
     cfg.nr_nodes = nodes;
     cfg.background_scrub = scrub;
+    cfg.clock = clock;
     cfg.log.level = MV_LOG_ERROR;
     if (hv_create(&cfg, &hv, &why)) {
         fprintf(stderr, "cannot create a test host: %s\n", why ? why : "?");
         exit(1);
     }
     return hv;
+}
+
+static inline struct hv *test_hv(uint64_t ram_bytes, unsigned nodes, bool scrub)
+{
+    return test_hv_on(ram_bytes, nodes, scrub, NULL);
+}
+
+/* A virtual clock whose first participant is the calling thread. */
+static inline struct mv_clock *test_virtual_clock(void)
+{
+    struct mv_clock *c;
+
+    if (mv_clock_virtual_create(&c)) {
+        fprintf(stderr, "cannot create a virtual clock\n");
+        exit(1);
+    }
+    return c;
 }
 
 /* Every checker, quiescent.  Prints what is wrong. */

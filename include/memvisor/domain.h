@@ -56,7 +56,6 @@ struct domain {
     domid_t domid;
     struct domain_table *table;
     struct domain_config config;   /* constant */
-    uint64_t created_ns;           /* constant */
     _Atomic unsigned refcount;
 
     struct mv_lock lock;           /* rank DOMAIN */
@@ -216,7 +215,6 @@ struct domain_info {
     uint32_t max_vcpus;
     uint32_t ssidref;
     uint8_t handle[16];
-    uint64_t created_ns;
     uint64_t peak_pages;
     bool crashed;
     char crash_reason[192];

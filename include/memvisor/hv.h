@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "memvisor/clock.h"
 #include "memvisor/domain.h"
 #include "memvisor/fault.h"
 #include "memvisor/heap.h"
@@ -25,6 +26,21 @@ struct hv_config {
     bool background_scrub;    /* default true */
     bool huge_pages;          /* default false */
     struct mv_logger log;     /* default: warnings to stderr */
+    /* The time of what runs on the host (guest models, the toolstack's
+     * builds): NULL, the real clock; a virtual clock for a reproducible
+     * run (background scrubbing must then be off: scrubbers are not
+     * participants, and allocation scrubs what it takes). */
+    struct mv_clock *clock;
+    /* What physinfo reports; 0: this machine's (a reproducible run fixes
+     * them, or xl info would differ from one machine to the next). */
+    unsigned nr_cpus;
+    uint32_t cpu_khz;
+};
+
+/* A domain hook: a function and its argument, set and called together. */
+struct hv_hook {
+    void (*fn)(void *arg, domid_t domid);
+    void *arg;
 };
 
 struct hv {
@@ -37,12 +53,12 @@ struct hv {
     struct mv_logger log;
     uint32_t cpu_khz;
     unsigned nr_cpus;
-    /* Told of each domain's death (hv_on_domain_death). */
-    void (*_Atomic on_death)(void *arg, domid_t domid);
-    void *on_death_arg;
-    /* Told when the toolstack unpauses a domain (hv_on_domain_unpause). */
-    void (*_Atomic on_unpause)(void *arg, domid_t domid);
-    void *on_unpause_arg;
+    struct mv_clock *clock;   /* never NULL: hv_config's, or the real one */
+    /* The hooks, under hooks_lock (rank HV_HOOKS), held while one runs:
+     * a hook set to NULL is never called again once the setter returns. */
+    struct mv_lock hooks_lock;
+    struct hv_hook on_death;   /* each domain's death (hv_on_domain_death) */
+    struct hv_hook on_unpause; /* the toolstack's unpause (hv_on_domain_unpause) */
 };
 
 MV_API void hv_config_default(struct hv_config *cfg);
@@ -59,6 +75,8 @@ MV_API void hv_on_domain_death(struct hv *hv, void (*fn)(void *arg, domid_t domi
 /* Tells fn when XEN_DOMCTL_unpausedomain unpauses a domain (memvisord
  * starts its guest model then), with no lock held. */
 MV_API void hv_on_domain_unpause(struct hv *hv, void (*fn)(void *arg, domid_t domid), void *arg);
+/* Calls a hook (hv->on_death or hv->on_unpause) if one is set. */
+void hv_call_hook(struct hv *hv, const struct hv_hook *hook, domid_t domid);
 /* Runs every checker (heap, domains, each p2m); counts violations.  The
  * host must be quiescent. */
 MV_API unsigned hv_check(struct hv *hv, FILE *report);

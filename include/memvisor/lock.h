@@ -8,6 +8,12 @@
  * rather than the first time it deadlocks.
  *
  * The order (outermost first), and why:
+ *   HV_HOOKS     a host's domain hooks (death, unpause): held while one
+ *                runs, so that unregistering waits for calls in flight.
+ *   SCENARIO     a scenario run's report and instances: the sampler reads
+ *                guests' status under it.
+ *   GUEST_HOST   a host's table of guest models: a guest starts (looking
+ *                its domain up) and stops under it.
  *   STORE        xenstore: a request may ask whether a domain exists.
  *   DOMTABLE     the domain table: lookups take a reference, then drop it.
  *   P2M          a domain's p2m: populate/decrease hold it while pages move
@@ -23,7 +29,12 @@
  *                page_alloc_lock before heap_lock).
  *   HEAP_NODE    one NUMA node's free lists.
  *   HEAP_ACCOUNT the heap's counters and every claim: O(1) sections only.
+ *   SQUEEZE      the memory scheduler: one squeeze at a time (a flag
+ *                under it; never held across a wait).
+ *   GUEST_OS     a guest model's published status and event flag: a store
+ *                watch's sink takes it under the store lock.
  *   LEAF         condition-variable mutexes and other innermost locks.
+ *   CLOCK        the clock's own: a signal may come with anything held.
  */
 #ifndef MEMVISOR_LOCK_H
 #define MEMVISOR_LOCK_H
@@ -34,6 +45,9 @@
 #include "memvisor/base.h"
 
 enum lock_rank {
+    LOCK_RANK_HV_HOOKS = 1,
+    LOCK_RANK_SCENARIO = 2,
+    LOCK_RANK_GUEST_HOST = 3,
     LOCK_RANK_STORE = 5,
     LOCK_RANK_DOMTABLE = 10,
     LOCK_RANK_P2M = 20,
@@ -44,7 +58,10 @@ enum lock_rank {
     LOCK_RANK_DOMAIN = 30,
     LOCK_RANK_HEAP_NODE = 40,
     LOCK_RANK_HEAP_ACCOUNT = 50,
+    LOCK_RANK_SQUEEZE = 80,
+    LOCK_RANK_GUEST_OS = 85,
     LOCK_RANK_LEAF = 90,
+    LOCK_RANK_CLOCK = 95,
 };
 
 struct mv_lock {

@@ -5,7 +5,7 @@
  * with spaces go in double quotes):
  *
  *   title    TEXT
- *   host     memory=SIZE [nodes=N]
+ *   host     memory=SIZE [nodes=N] [cpus=N]
  *   time     [second=DURATION] [duration=SECONDS] [sample=SECONDS]
  *            (the model's second, 10ms by default; the run's length, 60;
  *            how often memory is sampled, 1)
@@ -28,6 +28,13 @@
  * SIZEs are xl's (MiB without a suffix; k, m, g).  Every event runs on its
  * own thread at its time, as commands typed in parallel terminals would;
  * one on a NAME with count runs for every instance at once.
+ *
+ * Time: a run is on a virtual clock (clock.h) unless it is realtime: the
+ * runner, each event, each guest model and the memory scheduler are the
+ * clock's participants, so the same scenario and seed give the same
+ * report on any machine, and a model second costs only the work done in
+ * it.  Realtime (and attached) runs use the real clock, a model second
+ * being `second` of wall time.
  */
 #ifndef MEMVISOR_SCENARIO_H
 #define MEMVISOR_SCENARIO_H
@@ -76,11 +83,16 @@ struct scenario_event {
     unsigned line;
 };
 
+#define SCENARIO_DEFAULT_CPUS 4
+#define SCENARIO_CPU_KHZ 2000000   /* what physinfo says of a scenario's host */
+#define SCENARIO_DEFAULT_SEED 1
+
 struct scenario {
     char file[256];
     char title[128];
     uint64_t ram_bytes;
     unsigned nr_nodes;
+    unsigned nr_cpus;
     uint64_t second_ns, duration_s, sample_ms;
     enum scenario_claims claims;
     bool scheduler;
@@ -142,7 +154,10 @@ struct scenario_instance {
 
 struct scenario_report {
     const struct scenario *sc;
-    uint64_t total_pages, wall_ns;
+    uint64_t seed;
+    bool realtime;              /* on the real clock (its figures vary) */
+    uint64_t total_pages;
+    uint64_t wall_ns;           /* what the run took: the one figure that varies */
     struct scenario_sample *samples;
     unsigned nr_samples, cap_samples;
     struct scenario_failure *failures;
@@ -166,20 +181,25 @@ struct scenario_progress {
     struct tc_store *xs;
 };
 
-/* Runs sc on a fresh embedded host.  progress (may be NULL) is called
- * after each sample from the running thread.  0, or -errno if the host
- * could not be made (the report is then NULL). */
-int scenario_run(const struct scenario *sc,
-                 void (*progress)(void *arg, const struct scenario_progress *p), void *arg,
+struct scenario_options {
+    bool realtime;             /* the real clock instead of a virtual one */
+    uint64_t seed;             /* UUIDs and the guests' choices */
+    /* Attached: memvisord's hypercall socket (NULL: the default) and its
+     * xenstore socket (non-NULL means attached, and realtime). */
+    const char *socket_path, *xenstore_path;
+    /* Called after each sample from the running thread (may be NULL). */
+    void (*progress)(void *arg, const struct scenario_progress *p);
+    void *arg;
+};
+void scenario_options_default(struct scenario_options *o);
+
+/* Runs sc on a fresh embedded host or, attached, against a running
+ * memvisord: the scenario's host line is then not used; its domains are
+ * destroyed at the end; guests' models run in memvisord (their final
+ * state is not seen) and its checkers are its own.  0, or -errno if the
+ * host could not be made or reached (the report is then NULL). */
+int scenario_run(const struct scenario *sc, const struct scenario_options *opts,
                  struct scenario_report **out) MV_MUST_CHECK;
-/* The same against a running memvisord (its hypercall socket, NULL for
- * the default, and its xenstore socket): the scenario's host line is not
- * used; its domains are destroyed at the end; guests' models run in
- * memvisord (their final state is not seen) and its checkers are its own. */
-int scenario_run_attached(const struct scenario *sc, const char *socket_path,
-                          const char *xenstore_path,
-                          void (*progress)(void *arg, const struct scenario_progress *p),
-                          void *arg, struct scenario_report **out) MV_MUST_CHECK;
 void scenario_report_free(struct scenario_report *r);
 
 /* The reports (report.c): 0 or -errno (a write failed). */

@@ -26,10 +26,22 @@
 
 #include "memvisor/toolstack.h"
 
+/* Squeezes on one host take turns: two at once would count the same
+ * guests' room.  The caller owns one per host. */
+struct squeeze_turns {
+    struct mv_lock lock;      /* rank SQUEEZE: busy */
+    struct mv_cond cv;        /* busy cleared */
+    bool busy;
+};
+void squeeze_turns_init(struct squeeze_turns *turns);
+void squeeze_turns_fini(struct squeeze_turns *turns);
+
 struct squeeze_config {
-    uint64_t timeout_ns;      /* give up after this long (wall clock) */
+    uint64_t timeout_ns;      /* give up after this long (of clock) */
     uint64_t poll_ns;         /* 0: 1 ms */
     uint64_t second_ns;       /* the second messages count in (a model's); 0: 1 s */
+    struct mv_clock *clock;   /* NULL: the real one */
+    struct squeeze_turns *turns; /* NULL: nobody else squeezes this host */
 };
 
 struct squeeze_result {

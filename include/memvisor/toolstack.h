@@ -147,9 +147,11 @@ struct build_spec {
     /* Extents per populate call (libxc uses runs of up to 8 MiB). */
     unsigned batch_2m;
     unsigned batch_4k;
-    /* Paces populating to this many bytes per second, as a real build
-     * (scrubbing, page tables, loading) takes its time; 0: flat out. */
+    /* Paces populating to this many bytes per second of clock (NULL: the
+     * real one), as a real build (scrubbing, page tables, loading) takes
+     * its time; 0: flat out. */
     uint64_t pace_bytes_per_sec;
+    struct mv_clock *clock;
 };
 
 struct build_result {

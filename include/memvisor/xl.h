@@ -106,8 +106,10 @@ struct xl_create_opts {
     int (*make_room)(void *arg, struct tc_handle *t, domid_t domid, uint64_t pages, char *err,
                      size_t errlen);
     void *room_arg;
-    /* Paces populating (a real build takes its time); 0: flat out. */
+    /* Paces populating (a real build takes its time), in bytes per
+     * second of clock (NULL: the real one); 0: flat out. */
     uint64_t pace_bytes_per_sec;
+    struct mv_clock *clock;
     /* Out (may be NULL): the pages the build populated, failed or not. */
     uint64_t *populated_pages;
 };

@@ -92,13 +92,20 @@ static int write_report(const char *path, int (*fn)(const struct scenario_report
 
 static void usage(FILE *out)
 {
-    fputs("usage: memvisor [--socket PATH] run [--attach] [--out DIR] [--quiet | --top] SCENARIO\n"
+    fputs("usage: memvisor [--socket PATH] run [--attach | --realtime] [--seed N] [--out DIR]\n"
+          "                                  [--quiet | --top] SCENARIO\n"
           "  Runs SCENARIO on an embedded host (see README: scenario files), shows its\n"
           "  progress, prints a summary and writes DIR/NAME.html and DIR/NAME.json\n"
           "  (DIR: the current directory by default; NAME: the scenario's file name).\n"
-          "  --attach run it against memvisord instead (its sockets: --socket,\n"
-          "           $MEMVISOR_SOCKET, $XENSTORED_PATH or the defaults); its host\n"
-          "           line is then not used, and its domains are destroyed at the end\n"
+          "  It runs on a virtual clock: the same file and seed give the same report on\n"
+          "  any machine, as fast as the CPU allows.\n"
+          "  --seed N   the seed of every random choice (UUIDs, the guests'; default 1)\n"
+          "  --realtime the real clock instead: a model second is the scenario's\n"
+          "             `second` of wall time, and the story depends on the machine\n"
+          "  --attach   run it against memvisord instead (its sockets: --socket,\n"
+          "             $MEMVISOR_SOCKET, $XENSTORED_PATH or the defaults), in real\n"
+          "             time; its host line is then not used, and its domains are\n"
+          "             destroyed at the end\n"
           "  --quiet  no progress line\n"
           "  --top    instead of the progress line, a live view of the host's memory and\n"
           "           each domain's, as `memvisor top` shows memvisord's\n",
@@ -110,8 +117,10 @@ int cmd_run(int argc, char **argv, const char *socket_path)
     static const struct option opts[] = {
         { "out", required_argument, NULL, 'o' }, { "quiet", no_argument, NULL, 'q' },
         { "top", no_argument, NULL, 't' },       { "attach", no_argument, NULL, 'a' },
+        { "realtime", no_argument, NULL, 'r' },  { "seed", required_argument, NULL, 's' },
         { "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 },
     };
+    struct scenario_options o;
     struct display d = { isatty(STDERR_FILENO), false, false, 0, 0 };
     const char *dir = ".";
     char xs_path[108];
@@ -122,10 +131,18 @@ int cmd_run(int argc, char **argv, const char *socket_path)
     struct stat st;
     int c, rc;
 
+    scenario_options_default(&o);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:qtah", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:qtars:h", opts, NULL)) != -1) {
         switch (c) {
         case 'a': attach = true; break;
+        case 'r': o.realtime = true; break;
+        case 's':
+            if (mv_parse_uint(optarg, 0, UINT64_MAX, &o.seed)) {
+                fprintf(stderr, "memvisor: run: --seed: '%s' is not a number\n", optarg);
+                return 2;
+            }
+            break;
         case 'o': dir = optarg; break;
         case 'q': d.quiet = true; break;
         case 't': d.top = true; break;
@@ -157,12 +174,13 @@ int cmd_run(int argc, char **argv, const char *socket_path)
     snprintf(json, sizeof(json), "%s/%s.json", dir, base);
     if (!d.quiet)
         fprintf(stderr, "%s: %s\n", sc->file, sc->title);
-    if (attach)
-        rc = scenario_run_attached(sc, socket_path,
-                                   mv_default_xenstore_path(xs_path, sizeof(xs_path)), progress,
-                                   &d, &r);
-    else
-        rc = scenario_run(sc, progress, &d, &r);
+    o.progress = progress;
+    o.arg = &d;
+    if (attach) {
+        o.socket_path = socket_path;
+        o.xenstore_path = mv_default_xenstore_path(xs_path, sizeof(xs_path));
+    }
+    rc = scenario_run(sc, &o, &r);
     if (d.tty && !d.quiet)
         fputc('\n', stderr);
     if (rc) {

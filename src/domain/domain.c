@@ -126,7 +126,6 @@ int domain_create(struct domain_table *t, domid_t domid, const struct domain_con
         return -ENOMEM;
     d->table = t;
     d->config = *cfg;
-    d->created_ns = mv_now_ns();
     atomic_init(&d->refcount, 2); /* the table's and the caller's */
     atomic_init(&d->state, DOMAIN_ALIVE);
     atomic_init(&d->paused, !cfg->privileged);
@@ -242,7 +241,6 @@ void domain_get_info(struct domain *d, struct domain_info *out)
     out->max_vcpus = d->config.max_vcpus;
     out->ssidref = d->config.ssidref;
     memcpy(out->handle, d->config.handle, sizeof(out->handle));
-    out->created_ns = d->created_ns;
     lock_acquire(&d->lock);
     out->state = (enum domain_state)atomic_load(&d->state);
     out->tot_pages = d->tot_pages - d->extra_pages;

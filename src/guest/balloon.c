@@ -384,12 +384,12 @@ int balloon_step(struct guest_os *g, bool event)
         read_targets(g);
     if (g->cfg.selfballoon && !g->vnode_mode)
         selfballoon(g, now_s);
-    pthread_mutex_lock(&g->mu);
+    lock_acquire(&g->mu);
     g->st.target_pages = g->target_pages;
     g->st.target_diff = g->target_diff;
     g->st.vnode_mode = g->vnode_mode;
     memcpy(g->st.vnode_balloon_target, g->vnode_target, sizeof(g->vnode_target));
-    pthread_mutex_unlock(&g->mu);
+    lock_release(&g->mu);
     if (g->bstate == BALLOON_CANCELLED || now_s < g->next_try_s)
         return 0;
     for (unsigned n = 0; n < BALLOON_BATCHES_PER_STEP; n++) {
@@ -416,10 +416,10 @@ int balloon_step(struct guest_os *g, bool event)
         if (r < 0)
             return r;
     }
-    pthread_mutex_lock(&g->mu);
+    lock_acquire(&g->mu);
     g->st.balloon = g->bstate;
     g->st.retries = g->retries;
-    pthread_mutex_unlock(&g->mu);
+    lock_release(&g->mu);
     report_sizes(g);
     return 0;
 }

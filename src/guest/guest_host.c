@@ -2,7 +2,6 @@
  * The guests of a host (guest_host.h): one guest_os per unpaused domain,
  * its options from its xenstore home, stopped at the domain's death.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,12 +19,12 @@ struct guest_host {
     struct hv *hv;
     struct store *store;
     struct mv_logger log;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    struct mv_lock mu;   /* rank GUEST_HOST: what follows */
+    struct mv_cond cv;   /* a death, or stop: for the reaper */
     bool stop;
     struct guest_slot slot[DOMID_FIRST_RESERVED];
     unsigned nr;  /* slots in use, [0, nr) */
-    pthread_t reaper;
+    struct mv_clock_thread *reaper;
 };
 
 struct vnuma {
@@ -200,7 +199,7 @@ static void on_unpause(void *arg, domid_t domid)
     cfg.nr_vnodes = vnuma.nr_vnodes ? vnuma.nr_vnodes : 1;
     domain_put(d);
     read_options(gh, domid, &cfg);
-    pthread_mutex_lock(&gh->mu);
+    lock_acquire(&gh->mu);
     for (unsigned i = 0; i < gh->nr; i++)
         if (gh->slot[i].domid == domid && !gh->slot[i].dead)
             goto out; /* unpaused again: it is running already */
@@ -214,19 +213,19 @@ static void on_unpause(void *arg, domid_t domid)
     gh->slot[gh->nr++] = (struct guest_slot){ g, domid, false };
     mv_log(&gh->log, MV_LOG_INFO, "d%u: guest booted (%u RAM ranges)", domid, cfg.nr_ram);
 out:
-    pthread_mutex_unlock(&gh->mu);
+    lock_release(&gh->mu);
 }
 
 static void on_death(void *arg, domid_t domid)
 {
     struct guest_host *gh = arg;
 
-    pthread_mutex_lock(&gh->mu);
+    lock_acquire(&gh->mu);
     for (unsigned i = 0; i < gh->nr; i++)
         if (gh->slot[i].domid == domid)
             gh->slot[i].dead = true;
-    pthread_cond_signal(&gh->cv);
-    pthread_mutex_unlock(&gh->mu);
+    mv_clock_signal(gh->hv->clock, &gh->cv);
+    lock_release(&gh->mu);
     store_domain_gone(gh->store, domid);
 }
 
@@ -234,16 +233,16 @@ static void *reaper(void *arg)
 {
     struct guest_host *gh = arg;
 
-    pthread_mutex_lock(&gh->mu);
+    lock_acquire(&gh->mu);
     for (;;) {
         for (unsigned i = 0; i < gh->nr;) {
             if (gh->slot[i].dead || gh->stop) {
                 struct guest_os *g = gh->slot[i].g;
 
                 gh->slot[i] = gh->slot[--gh->nr];
-                pthread_mutex_unlock(&gh->mu);
+                lock_release(&gh->mu);
                 guest_os_stop(g);
-                pthread_mutex_lock(&gh->mu);
+                lock_acquire(&gh->mu);
                 i = 0;
                 continue;
             }
@@ -251,9 +250,9 @@ static void *reaper(void *arg)
         }
         if (gh->stop)
             break;
-        pthread_cond_wait(&gh->cv, &gh->mu);
+        (void)mv_clock_wait(gh->hv->clock, &gh->cv, &gh->mu, MV_CLOCK_NEVER);
     }
-    pthread_mutex_unlock(&gh->mu);
+    lock_release(&gh->mu);
     return NULL;
 }
 
@@ -268,10 +267,12 @@ int guest_host_start(struct hv *hv, struct store *store, const struct mv_logger 
     gh->hv = hv;
     gh->store = store;
     gh->log = *log;
-    pthread_mutex_init(&gh->mu, NULL);
-    pthread_cond_init(&gh->cv, NULL);
-    rc = -pthread_create(&gh->reaper, NULL, reaper, gh);
+    lock_init(&gh->mu, LOCK_RANK_GUEST_HOST, "guest host");
+    mv_cond_init(&gh->cv);
+    rc = mv_clock_thread_start(hv->clock, &gh->reaper, reaper, gh);
     if (rc) {
+        mv_cond_fini(&gh->cv);
+        lock_fini(&gh->mu);
         free(gh);
         return rc;
     }
@@ -285,13 +286,13 @@ int guest_host_status(struct guest_host *gh, domid_t domid, struct guest_os_stat
 {
     int rc = -ENOENT;
 
-    pthread_mutex_lock(&gh->mu);
+    lock_acquire(&gh->mu);
     for (unsigned i = 0; i < gh->nr && rc; i++)
         if (gh->slot[i].domid == domid && !gh->slot[i].dead) {
             guest_os_status(gh->slot[i].g, out);
             rc = 0;
         }
-    pthread_mutex_unlock(&gh->mu);
+    lock_release(&gh->mu);
     return rc;
 }
 
@@ -300,13 +301,13 @@ void guest_host_stop(struct guest_host *gh)
     if (!gh)
         return;
     hv_on_domain_unpause(gh->hv, NULL, NULL);
-    pthread_mutex_lock(&gh->mu);
+    lock_acquire(&gh->mu);
     gh->stop = true;
-    pthread_cond_signal(&gh->cv);
-    pthread_mutex_unlock(&gh->mu);
-    pthread_join(gh->reaper, NULL);
+    mv_clock_signal(gh->hv->clock, &gh->cv);
+    lock_release(&gh->mu);
+    mv_clock_thread_join(gh->hv->clock, gh->reaper);
     hv_on_domain_death(gh->hv, NULL, NULL);
-    pthread_mutex_destroy(&gh->mu);
-    pthread_cond_destroy(&gh->cv);
+    mv_cond_fini(&gh->cv);
+    lock_fini(&gh->mu);
     free(gh);
 }

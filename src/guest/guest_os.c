@@ -9,11 +9,9 @@
  * guest_os_check_locked asserts it after every step in debug builds.
  */
 #include <assert.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "guest_os_internal.h"
 
@@ -77,12 +75,12 @@ uint32_t dq_pop_front(struct deque *q)
 
 uint64_t guest_os_now_s(const struct guest_os *g)
 {
-    return (mv_now_ns() - g->boot_ns) / g->cfg.second_ns;
+    return (mv_clock_now(g->clock) - g->boot_ns) / g->cfg.second_ns;
 }
 
 void guest_os_crash(struct guest_os *g, int rc, const char *what)
 {
-    pthread_mutex_lock(&g->mu);
+    lock_acquire(&g->mu);
     if (g->st.state != GUEST_CRASHED) {
         g->st.state = GUEST_CRASHED;
         if (domain_is_crashed(g->d) || rc == -ESRCH)
@@ -91,7 +89,7 @@ void guest_os_crash(struct guest_os *g, int rc, const char *what)
         else
             snprintf(g->st.why, sizeof(g->st.why), "%s: %s", what, mv_strerror(rc));
     }
-    pthread_mutex_unlock(&g->mu);
+    lock_release(&g->mu);
 }
 
 bool guest_os_alive(const struct guest_os *g)
@@ -290,7 +288,7 @@ static int workload_step(struct guest_os *g, uint64_t now_s)
     return rc == -ENOMEM ? 0 : rc;
 }
 
-#define CACHE_READS_PER_TICK 512
+#define CACHE_READS_PER_TICK 128
 
 static int cache_step(struct guest_os *g)
 {
@@ -325,17 +323,17 @@ static void store_event(void *arg, const char *path, size_t path_len, const char
     struct guest_os *g = arg;
 
     (void)path, (void)path_len, (void)token, (void)token_len;
-    pthread_mutex_lock(&g->mu);
+    lock_acquire(&g->mu);
     g->event = true;
-    pthread_cond_signal(&g->cv);
-    pthread_mutex_unlock(&g->mu);
+    mv_clock_signal(g->clock, &g->cv);
+    lock_release(&g->mu);
 }
 
 void guest_os_publish(struct guest_os *g)
 {
     struct guest_os_status *st = &g->st;
 
-    pthread_mutex_lock(&g->mu);
+    lock_acquire(&g->mu);
     st->want_pages = g->ctr.want_pages;
     st->oom_deflates = g->ctr.oom_deflates;
     st->oom_failures = g->ctr.oom_failures;
@@ -355,35 +353,31 @@ void guest_os_publish(struct guest_os *g)
         st->reported_pages += g->vn[v].reported.len;
         st->vnode_balloon_pages[v] = g->vn[v].balloon.len;
     }
-    pthread_mutex_unlock(&g->mu);
+    lock_release(&g->mu);
 }
 
 /* Sleeps until the next tick or a watch event; true if an event came. */
 static bool wait_tick(struct guest_os *g, uint64_t ns)
 {
-    struct timespec ts;
+    uint64_t deadline = mv_clock_now(g->clock) + ns;
     bool event;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += (long)(ns % 1000000000u);
-    ts.tv_sec += (time_t)(ns / 1000000000u) + ts.tv_nsec / 1000000000;
-    ts.tv_nsec %= 1000000000;
-    pthread_mutex_lock(&g->mu);
+    lock_acquire(&g->mu);
     while (!g->event && !atomic_load(&g->stop))
-        if (pthread_cond_timedwait(&g->cv, &g->mu, &ts))
+        if (mv_clock_wait(g->clock, &g->cv, &g->mu, deadline))
             break;
     event = g->event;
     g->event = false;
-    pthread_mutex_unlock(&g->mu);
+    lock_release(&g->mu);
     return event;
 }
 
 static void set_state(struct guest_os *g, enum guest_os_state s)
 {
-    pthread_mutex_lock(&g->mu);
+    lock_acquire(&g->mu);
     if (g->st.state != GUEST_CRASHED)
         g->st.state = s;
-    pthread_mutex_unlock(&g->mu);
+    lock_release(&g->mu);
 }
 
 static int boot(struct guest_os *g)
@@ -519,8 +513,8 @@ static void guest_os_free(struct guest_os *g)
     free(g->vnode);
     if (g->d)
         domain_put(g->d);
-    pthread_mutex_destroy(&g->mu);
-    pthread_cond_destroy(&g->cv);
+    lock_fini(&g->mu);
+    mv_cond_fini(&g->cv);
     free(g);
 }
 
@@ -598,9 +592,10 @@ int guest_os_start(const struct guest_os_config *cfg, struct guest_os **out)
     g = calloc(1, sizeof(*g));
     if (!g)
         return -ENOMEM;
-    pthread_mutex_init(&g->mu, NULL);
-    pthread_cond_init(&g->cv, NULL);
+    lock_init(&g->mu, LOCK_RANK_GUEST_OS, "guest");
+    mv_cond_init(&g->cv);
     g->cfg = *cfg;
+    g->clock = cfg->hv->clock;
     if (!g->cfg.second_ns)
         g->cfg.second_ns = 10 * 1000 * 1000;
     g->rng = cfg->seed * 2 + 1;
@@ -615,9 +610,9 @@ int guest_os_start(const struct guest_os_config *cfg, struct guest_os **out)
         return rc;
     }
     g->st.ram_pages = g->nr_pages;
-    g->boot_ns = mv_now_ns();
+    g->boot_ns = mv_clock_now(g->clock);
     guest_os_publish(g);
-    rc = -pthread_create(&g->thread, NULL, guest_main, g);
+    rc = mv_clock_thread_start(g->clock, &g->thread, guest_main, g);
     if (rc) {
         guest_os_free(g);
         return rc;
@@ -630,11 +625,11 @@ void guest_os_stop(struct guest_os *g)
 {
     if (!g)
         return;
-    pthread_mutex_lock(&g->mu);
+    lock_acquire(&g->mu);
     atomic_store(&g->stop, true);
-    pthread_cond_signal(&g->cv);
-    pthread_mutex_unlock(&g->mu);
-    pthread_join(g->thread, NULL);
+    mv_clock_signal(g->clock, &g->cv);
+    lock_release(&g->mu);
+    mv_clock_thread_join(g->clock, g->thread);
     balloon_fini(g);
     guest_pagecache_destroy(g->cache);
     guest_swap_destroy(g->swap);
@@ -643,11 +638,11 @@ void guest_os_stop(struct guest_os *g)
 
 void guest_os_status(struct guest_os *g, struct guest_os_status *out)
 {
-    pthread_mutex_lock(&g->mu);
+    lock_acquire(&g->mu);
     *out = g->st;
     if (out->state != GUEST_CRASHED && atomic_load(&g->stop))
         out->state = GUEST_STOPPED;
-    pthread_mutex_unlock(&g->mu);
+    lock_release(&g->mu);
 }
 
 struct store_event_sink guest_os_sink(struct guest_os *g)

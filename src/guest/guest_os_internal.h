@@ -7,9 +7,9 @@
 #ifndef MEMVISOR_GUEST_OS_INTERNAL_H
 #define MEMVISOR_GUEST_OS_INTERNAL_H
 
-#include <pthread.h>
 #include <stdatomic.h>
 
+#include "memvisor/clock.h"
 #include "memvisor/guest.h"
 #include "memvisor/guest_os.h"
 #include "memvisor/hypercall.h"
@@ -42,12 +42,13 @@ struct vnode_lists {
 struct guest_os {
     struct guest_os_config cfg;
     struct domain *d;      /* a reference */
-    pthread_t thread;
+    struct mv_clock *clock; /* the host's */
+    struct mv_clock_thread *thread;
     uint64_t boot_ns;
     uint64_t rng;
 
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    struct mv_lock mu;     /* rank GUEST_OS */
+    struct mv_cond cv;     /* a watch fired, or stop */
     bool event;            /* a watch fired (under mu) */
     _Atomic bool stop;
     struct guest_os_status st; /* under mu for other threads */

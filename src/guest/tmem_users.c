@@ -59,19 +59,31 @@ static long new_pool(struct tmem_caller *c, uint32_t flags)
 
 void guest_disk_page(uint64_t file, uint32_t index, void *page)
 {
-    static const char *const words[] = { "the ", "guest ", "reads ", "a ", "file ", "page ",
-                                         "from ", "its ", "disk ", "\n" };
+    static const struct { uint8_t len; char text[7]; } words[] = {
+        { 4, "the " }, { 6, "guest " }, { 6, "reads " }, { 2, "a " }, { 5, "file " },
+        { 5, "page " }, { 5, "from " }, { 4, "its " }, { 5, "disk " }, { 1, "\n" },
+    };
     uint64_t x = (file * UINT64_C(0x9E3779B97F4A7C15)) ^ ((uint64_t)index << 17) ^ 0x5bd1e995;
     uint8_t *p = page;
     size_t i = 0;
 
-    /* A header that names the page, then words. */
+    /* A header that names the page, then words: text, as compressible as
+     * a real file's.  Each word is copied whole (the next overwrites what
+     * lies past its length) while that fits, the tail byte by byte. */
     i += (size_t)snprintf((char *)p, PAGE_SIZE, "file %llu page %u\n",
                           (unsigned long long)file, index);
     while (i < PAGE_SIZE) {
+        unsigned w;
+
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        for (const char *w = words[(x >> 40) % 10]; *w && i < PAGE_SIZE; w++)
-            p[i++] = (uint8_t)*w;
+        w = (unsigned)((x >> 40) % 10);
+        if (i + sizeof(words[w].text) <= PAGE_SIZE) {
+            memcpy(p + i, words[w].text, sizeof(words[w].text));
+            i += words[w].len;
+        } else {
+            for (unsigned k = 0; k < words[w].len && i < PAGE_SIZE; k++)
+                p[i++] = (uint8_t)words[w].text[k];
+        }
     }
 }
 
@@ -84,29 +96,91 @@ struct cache_slot {
     bool used, referenced;
 };
 
+/* The cache's index, (file, index) -> slot: open addressing with linear
+ * probing over a power of two of buckets, at least twice the slots; a
+ * bucket holds slot + 1 (0: empty).  Every used slot below `frames` is in
+ * it exactly once, and nothing else is. */
 struct guest_pagecache {
     struct tmem_caller c;
     struct domain *d;
     int32_t pool;
     uint64_t gfn0, frames, capacity, hand;
     struct cache_slot *slot;
+    uint32_t *bucket;
+    uint64_t bucket_mask;
     struct guest_pagecache_stats st;
     uint8_t disk[PAGE_SIZE];
 };
+
+static uint64_t bucket_home(const struct guest_pagecache *pc, uint64_t file, uint32_t index)
+{
+    uint64_t h = (file * UINT64_C(0x9E3779B97F4A7C15)) ^ index;
+
+    h ^= h >> 33;
+    h *= UINT64_C(0xFF51AFD7ED558CCD);
+    return (h ^ (h >> 33)) & pc->bucket_mask;
+}
+
+/* The bucket that holds (file, index), or the empty one where it would go. */
+static uint64_t bucket_find(const struct guest_pagecache *pc, uint64_t file, uint32_t index)
+{
+    uint64_t b = bucket_home(pc, file, index);
+
+    for (; pc->bucket[b]; b = (b + 1) & pc->bucket_mask) {
+        const struct cache_slot *x = &pc->slot[pc->bucket[b] - 1];
+
+        if (x->file == file && x->index == index)
+            break;
+    }
+    return b;
+}
+
+static void index_add(struct guest_pagecache *pc, uint64_t s)
+{
+    pc->bucket[bucket_find(pc, pc->slot[s].file, pc->slot[s].index)] = (uint32_t)s + 1;
+}
+
+/* Takes slot s out, moving back the entries probed past it (no tombstones). */
+static void index_remove(struct guest_pagecache *pc, uint64_t s)
+{
+    uint64_t hole = bucket_find(pc, pc->slot[s].file, pc->slot[s].index), b = hole;
+
+    pc->bucket[hole] = 0;
+    for (b = (b + 1) & pc->bucket_mask; pc->bucket[b]; b = (b + 1) & pc->bucket_mask) {
+        const struct cache_slot *x = &pc->slot[pc->bucket[b] - 1];
+        uint64_t home = bucket_home(pc, x->file, x->index);
+
+        /* It may fill the hole unless its home lies in (hole, b]. */
+        if (((b - home) & pc->bucket_mask) >= ((b - hole) & pc->bucket_mask)) {
+            pc->bucket[hole] = pc->bucket[b];
+            pc->bucket[b] = 0;
+            hole = b;
+        }
+    }
+}
 
 int guest_pagecache_create(struct hv *hv, struct domain *d, uint64_t gfn0, uint64_t frames,
                            struct guest_pagecache **out)
 {
     struct guest_pagecache *pc = calloc(1, sizeof(*pc));
+    uint64_t buckets = 16;
     long pool;
     int rc;
 
-    if (!pc || frames == 0 || !(pc->slot = calloc(frames, sizeof(*pc->slot)))) {
+    while (buckets < 2 * frames)
+        buckets *= 2;
+    if (!pc || frames == 0 || frames >= UINT32_MAX ||
+        !(pc->slot = calloc(frames, sizeof(*pc->slot))) ||
+        !(pc->bucket = calloc(buckets, sizeof(*pc->bucket)))) {
+        if (pc)
+            free(pc->slot);
         free(pc);
         return frames ? -ENOMEM : -EINVAL;
     }
+    pc->bucket_mask = buckets - 1;
     rc = caller_open(hv, d, &pc->c);
     if (rc) {
+        free(pc->bucket);
         free(pc->slot);
         free(pc);
         return rc;
@@ -126,6 +200,7 @@ void guest_pagecache_destroy(struct guest_pagecache *pc)
     if (!pc)
         return;
     hc_session_destroy(pc->c.s);
+    free(pc->bucket);
     free(pc->slot);
     free(pc);
 }
@@ -133,6 +208,7 @@ void guest_pagecache_destroy(struct guest_pagecache *pc)
 int guest_pagecache_read(struct guest_pagecache *pc, uint64_t file, uint32_t index, void *buf)
 {
     uint64_t s, gfn;
+    bool from_disk = false; /* pc->disk holds the page already */
     int rc;
 
     pc->st.reads++;
@@ -141,10 +217,8 @@ int guest_pagecache_read(struct guest_pagecache *pc, uint64_t file, uint32_t ind
         guest_disk_page(file, index, buf);
         return 0;
     }
-    for (s = 0; s < pc->frames; s++)
-        if (pc->slot[s].used && pc->slot[s].file == file && pc->slot[s].index == index)
-            break;
-    if (s < pc->frames) {
+    s = pc->bucket[bucket_find(pc, file, index)];
+    if (s--) {
         pc->st.hits++;
         pc->slot[s].referenced = true;
     } else {
@@ -159,17 +233,23 @@ int guest_pagecache_read(struct guest_pagecache *pc, uint64_t file, uint32_t ind
         s = pc->hand;
         pc->hand = (pc->hand + 1) % pc->frames;
         gfn = pc->gfn0 + s;
-        if (pc->slot[s].used && pc->pool >= 0 &&
-            call(&pc->c, TMEM_PUT_PAGE, pc->pool, pc->slot[s].file, pc->slot[s].index, gfn) == 1)
-            pc->st.tmem_puts++;
+        if (pc->slot[s].used) {
+            index_remove(pc, s);
+            if (pc->pool >= 0 && call(&pc->c, TMEM_PUT_PAGE, pc->pool, pc->slot[s].file,
+                                      pc->slot[s].index, gfn) == 1)
+                pc->st.tmem_puts++;
+        }
         pc->slot[s] = (struct cache_slot){ file, index, true, true };
+        index_add(pc, s);
         if (pc->pool >= 0 && call(&pc->c, TMEM_GET_PAGE, pc->pool, file, index, gfn) == 1) {
             pc->st.tmem_hits++;
         } else {
             pc->st.disk_reads++;
             guest_disk_page(file, index, pc->disk);
+            from_disk = true;
             rc = guest_write(pc->d, gfn << PAGE_SHIFT, pc->disk, PAGE_SIZE);
             if (rc) {
+                index_remove(pc, s);
                 pc->slot[s].used = false;
                 return rc;
             }
@@ -178,7 +258,8 @@ int guest_pagecache_read(struct guest_pagecache *pc, uint64_t file, uint32_t ind
     rc = guest_read(pc->d, (pc->gfn0 + s) << PAGE_SHIFT, buf, PAGE_SIZE);
     if (rc)
         return rc;
-    guest_disk_page(file, index, pc->disk);
+    if (!from_disk)
+        guest_disk_page(file, index, pc->disk);
     return memcmp(buf, pc->disk, PAGE_SIZE) ? -EIO : 0;
 }
 
@@ -186,9 +267,11 @@ uint64_t guest_pagecache_resize(struct guest_pagecache *pc, uint64_t frames)
 {
     frames = min_u64(frames, pc->capacity);
     for (uint64_t s = frames; s < pc->frames; s++) {
-        if (pc->slot[s].used && pc->pool >= 0 &&
-            call(&pc->c, TMEM_PUT_PAGE, pc->pool, pc->slot[s].file, pc->slot[s].index,
-                 pc->gfn0 + s) == 1)
+        if (!pc->slot[s].used)
+            continue;
+        index_remove(pc, s);
+        if (pc->pool >= 0 && call(&pc->c, TMEM_PUT_PAGE, pc->pool, pc->slot[s].file,
+                                  pc->slot[s].index, pc->gfn0 + s) == 1)
             pc->st.tmem_puts++;
         pc->slot[s].used = false;
     }

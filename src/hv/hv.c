@@ -28,15 +28,13 @@ static int hv_domain_init(void *arg, struct domain *d)
 static void hv_domain_teardown(void *arg, struct domain *d)
 {
     struct hv *hv = arg;
-    void (*fn)(void *, domid_t) = atomic_load_explicit(&hv->on_death, memory_order_acquire);
 
     if (domain_is_crashed(d))
         mv_log(&hv->log, MV_LOG_ERROR, "%s: destroyed", d->crash_reason);
     if (hv->tmem)
         tmem_domain_teardown(hv->tmem, d);
     p2m_domain_teardown(&hv->fault, d);
-    if (fn)
-        fn(hv->on_death_arg, d->domid);
+    hv_call_hook(hv, &hv->on_death, d->domid);
 }
 
 static void hv_domain_release(void *arg, struct domain *d)
@@ -48,16 +46,29 @@ static void hv_domain_release(void *arg, struct domain *d)
     p2m_domain_release(&hv->fault, d);
 }
 
+static void set_hook(struct hv *hv, struct hv_hook *hook, void (*fn)(void *, domid_t), void *arg)
+{
+    lock_acquire(&hv->hooks_lock);
+    *hook = (struct hv_hook){ fn, arg };
+    lock_release(&hv->hooks_lock);
+}
+
 void hv_on_domain_death(struct hv *hv, void (*fn)(void *arg, domid_t domid), void *arg)
 {
-    hv->on_death_arg = arg;
-    atomic_store_explicit(&hv->on_death, fn, memory_order_release);
+    set_hook(hv, &hv->on_death, fn, arg);
 }
 
 void hv_on_domain_unpause(struct hv *hv, void (*fn)(void *arg, domid_t domid), void *arg)
 {
-    hv->on_unpause_arg = arg;
-    atomic_store_explicit(&hv->on_unpause, fn, memory_order_release);
+    set_hook(hv, &hv->on_unpause, fn, arg);
+}
+
+void hv_call_hook(struct hv *hv, const struct hv_hook *hook, domid_t domid)
+{
+    lock_acquire(&hv->hooks_lock);
+    if (hook->fn)
+        hook->fn(hook->arg, domid);
+    lock_release(&hv->hooks_lock);
 }
 
 /* The host CPU's clock, for physinfo's cpu_khz; 0 if unknown. */
@@ -79,7 +90,7 @@ static uint32_t read_cpu_khz(void)
 int hv_create(const struct hv_config *cfg, struct hv **out, const char **why)
 {
     struct machine_config mcfg = { cfg->ram_bytes, cfg->nr_nodes, cfg->huge_pages };
-    struct heap_config hcfg = { cfg->gate, cfg->background_scrub };
+    struct heap_config hcfg = { cfg->gate, cfg->background_scrub && !mv_clock_is_virtual(cfg->clock) };
     struct domain_config dom0_cfg = { .max_vcpus = 1, .privileged = true };
     struct domain_hooks hooks;
     struct domain *dom0;
@@ -97,10 +108,12 @@ int hv_create(const struct hv_config *cfg, struct hv **out, const char **why)
         return -ENOMEM;
     hv->config = *cfg;
     hv->log = cfg->log;
+    hv->clock = cfg->clock ? cfg->clock : mv_clock_real();
+    lock_init(&hv->hooks_lock, LOCK_RANK_HV_HOOKS, "hv hooks");
     fault_init(&hv->fault);
     cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    hv->nr_cpus = cpus > 0 ? (unsigned)cpus : 1;
-    hv->cpu_khz = read_cpu_khz();
+    hv->nr_cpus = cfg->nr_cpus ? cfg->nr_cpus : cpus > 0 ? (unsigned)cpus : 1;
+    hv->cpu_khz = cfg->cpu_khz ? cfg->cpu_khz : read_cpu_khz();
 
     rc = machine_create(&mcfg, &hv->m, why);
     if (rc)
@@ -140,6 +153,7 @@ void hv_destroy(struct hv *hv)
     tmem_destroy(hv->tmem);
     heap_destroy(hv->heap);
     machine_destroy(hv->m);
+    lock_fini(&hv->hooks_lock);
     free(hv);
 }
 

@@ -207,8 +207,6 @@ static long set_vnuma(const struct hc_caller *c, struct domain *d,
 /* Xen refuses both on oneself and on a dying domain. */
 static long pause_unpause(const struct hc_caller *c, struct domain *d, bool pause)
 {
-    void (*fn)(void *, domid_t);
-
     if (d->domid == c->domid)
         return -EINVAL;
     if (domain_is_dying(d))
@@ -217,11 +215,8 @@ static long pause_unpause(const struct hc_caller *c, struct domain *d, bool paus
         atomic_store(&d->paused, true);
         return 0;
     }
-    if (atomic_exchange(&d->paused, false)) {
-        fn = atomic_load_explicit(&c->hv->on_unpause, memory_order_acquire);
-        if (fn)
-            fn(c->hv->on_unpause_arg, d->domid);
-    }
+    if (atomic_exchange(&d->paused, false))
+        hv_call_hook(c->hv, &c->hv->on_unpause, d->domid);
     return 0;
 }
 

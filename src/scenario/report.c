@@ -69,10 +69,13 @@ int scenario_report_text(const struct scenario_report *r, FILE *out)
 
     fprintf(out, "\n%s\n", sc->title);
     fprintf(out, "  host %.0f MiB, %u node%s; claims %s, scheduler %s; %" PRIu64
-            " model seconds in %.1f s\n",
+            " model seconds, ",
             mib(r->total_pages), sc->nr_nodes, sc->nr_nodes > 1 ? "s" : "",
-            claims_name(sc->claims), sc->scheduler ? "on" : "off", sc->duration_s,
-            (double)r->wall_ns / 1e9);
+            claims_name(sc->claims), sc->scheduler ? "on" : "off", sc->duration_s);
+    if (r->realtime)
+        fprintf(out, "real time (a model second is %.0f ms)\n", (double)sc->second_ns / 1e6);
+    else
+        fprintf(out, "virtual clock, seed %" PRIu64 "\n", r->seed);
     fprintf(out, "  events: %u ok, %u refused at once, %u delayed failures, %u gave up, "
             "%u other failures\n",
             r->counts[SO_OK], r->counts[SO_REFUSED], r->counts[SO_DELAYED],
@@ -149,10 +152,14 @@ int scenario_report_json(const struct scenario_report *r, FILE *out)
             "  \"host\": {\"total_pages\": %" PRIu64 ", \"nodes\": %u},\n"
             "  \"policy\": {\"claims\": \"%s\", \"scheduler\": %s, \"squeeze_timeout\": %" PRIu64
             ", \"build_rate_bytes\": %" PRIu64 "},\n"
-            "  \"second_ns\": %" PRIu64 ", \"duration\": %" PRIu64 ", \"wall_seconds\": %.3f,\n",
+            "  \"second_ns\": %" PRIu64 ", \"duration\": %" PRIu64 ", \"seed\": %" PRIu64
+            ", \"clock\": \"%s\",\n"
+            "  \"wall\": {\"seconds\": %.3f, \"model_seconds_per_second\": %.1f},\n",
             r->total_pages, sc->nr_nodes, claims_name(sc->claims),
             sc->scheduler ? "true" : "false", sc->squeeze_timeout_s, sc->build_rate_bytes,
-            sc->second_ns, sc->duration_s, (double)r->wall_ns / 1e9);
+            sc->second_ns, sc->duration_s, r->seed, r->realtime ? "real" : "virtual",
+            (double)r->wall_ns / 1e9,
+            r->wall_ns ? (double)sc->duration_s * 1e9 / (double)r->wall_ns : 0.0);
     fprintf(out, "  \"counts\": {\"ok\": %u, \"refused\": %u, \"delayed\": %u, \"gave_up\": %u, "
             "\"failed\": %u},\n  \"wasted_pages\": %" PRIu64 ", \"checked\": %s, "
             "\"check_violations\": %u,\n",

@@ -4,7 +4,6 @@
  * through the same toolstack calls memvisor's verbs make against
  * memvisord; memory sampled as it goes.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,25 +12,29 @@
 #include "memvisor/squeeze.h"
 
 #define KIB_PER_PAGE (PAGE_SIZE / 1024)
-#define MAX_THREADS (SCENARIO_MAX_EVENTS * 4)
+
+struct job;
 
 struct runner {
     const struct scenario *sc;
+    const struct scenario_options *opts;
     /* Attached to memvisord (socket paths), or embedded: hv, store and
      * guests are then this process's. */
-    const char *socket_path, *xenstore_path;
     bool attached;
+    struct mv_clock *clock;    /* virtual, or the real one (realtime, attached) */
     struct hv *hv;
     struct store *store;
     struct guest_host *guests;
+    struct squeeze_turns turns;
     struct tc_handle *tc;      /* the sampler's */
     struct tc_store *xs;
     struct scenario_report *r;
     uint64_t start_ns;
-    pthread_mutex_t mu;        /* the report and the instances */
-    pthread_t threads[MAX_THREADS];
-    unsigned nr_threads;
+    struct mv_lock mu;         /* rank SCENARIO: the report, the instances, jobs' done */
+    struct job **jobs;         /* events running (the runner's own) */
+    unsigned nr_jobs, cap_jobs;
     unsigned events_done;
+    unsigned creates[SCENARIO_MAX_INSTANCES]; /* each instance's, for its UUIDs */
     uint64_t oom_seen[SCENARIO_MAX_INSTANCES], oom_at[SCENARIO_MAX_INSTANCES];
     bool crash_seen[SCENARIO_MAX_INSTANCES];
     unsigned building[SCENARIO_MAX_INSTANCES]; /* creates in flight */
@@ -43,11 +46,40 @@ struct job {
     int instance;
     struct tc_handle *tc;
     struct tc_store *xs;
+    struct mv_clock_thread *thread;
+    bool done;                 /* under run->mu */
 };
 
 static uint64_t model_ms(const struct runner *run)
 {
-    return (mv_now_ns() - run->start_ns) * 1000 / run->sc->second_ns;
+    return (mv_clock_now(run->clock) - run->start_ns) * 1000 / run->sc->second_ns;
+}
+
+/* The clock's time of model millisecond ms. */
+static uint64_t clock_at(const struct runner *run, uint64_t ms)
+{
+    return run->start_ns + ms * run->sc->second_ns / 1000;
+}
+
+/* splitmix64: every random choice of a run comes from its seed. */
+static uint64_t seed_mix(uint64_t x)
+{
+    x += UINT64_C(0x9E3779B97F4A7C15);
+    x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return x ^ (x >> 31);
+}
+
+/* The n-th domain of an instance gets a version 4 UUID from the seed. */
+static void seeded_uuid(uint64_t seed, unsigned instance, unsigned n, uint8_t out[16])
+{
+    uint64_t a = seed_mix(seed ^ seed_mix(((uint64_t)instance << 32) | n));
+    uint64_t b = seed_mix(a);
+
+    memcpy(out, &a, 8);
+    memcpy(out + 8, &b, 8);
+    out[6] = (uint8_t)((out[6] & 0x0F) | 0x40);
+    out[8] = (uint8_t)((out[8] & 0x3F) | 0x80);
 }
 
 static void *grow(void *array, unsigned nr, unsigned *cap, size_t size)
@@ -83,7 +115,8 @@ static int room(void *arg, struct tc_handle *t, domid_t domid, uint64_t pages, c
 {
     struct job *job = arg;
     const struct scenario *sc = job->run->sc;
-    struct squeeze_config cfg = { sc->squeeze_timeout_s * sc->second_ns, 0, sc->second_ns };
+    struct squeeze_config cfg = { sc->squeeze_timeout_s * sc->second_ns, sc->second_ns / 100,
+                                  sc->second_ns, job->run->clock, &job->run->turns };
     struct squeeze_result res;
 
     return squeeze_make_room(t, job->xs, domid, pages, &cfg, &res, err, errlen);
@@ -115,14 +148,16 @@ static int do_create(struct job *job, struct scenario_result *res, char *err, si
     struct xl_domain d = g->dom;
     struct xl_guest gg = g->guest;
     struct xl_create_opts o = { .unpause = true, .guest = &gg,
-                                .populated_pages = &res->populated_pages };
+                                .populated_pages = &res->populated_pages, .clock = run->clock };
     domid_t domid;
+    unsigned nth;
     int rc;
 
-    pthread_mutex_lock(&run->mu);
+    lock_acquire(&run->mu);
     rc = in->domid ? -EEXIST : 0;
     run->building[job->instance] += !rc;
-    pthread_mutex_unlock(&run->mu);
+    nth = run->creates[job->instance]++;
+    lock_release(&run->mu);
     if (rc)
         return snprintf(err, errlen, "%s is running already", in->name), rc;
     snprintf(d.name, sizeof(d.name), "%s", in->name);
@@ -131,7 +166,9 @@ static int do_create(struct job *job, struct scenario_result *res, char *err, si
     if (!gg.second_ns)
         gg.second_ns = sc->second_ns;
     if (!gg.seed)
-        gg.seed = (uint64_t)job->instance + 1;
+        gg.seed = (seed_mix(run->opts->seed ^ (uint64_t)job->instance) & 0xFFFFFFFF) | 1;
+    if (!memcmp(d.uuid, (uint8_t[16]){ 0 }, 16))
+        seeded_uuid(run->opts->seed, (unsigned)job->instance, nth, d.uuid);
     if (sc->build_rate_bytes)
         o.pace_bytes_per_sec = (uint64_t)((double)sc->build_rate_bytes * 1e9 /
                                           (double)sc->second_ns);
@@ -144,7 +181,7 @@ static int do_create(struct job *job, struct scenario_result *res, char *err, si
         snprintf(err, errlen, "xenstore: %s", mv_strerror(rc));
         (void)!xl_destroy(job->tc, job->xs, domid, NULL, NULL, 0);
     }
-    pthread_mutex_lock(&run->mu);
+    lock_acquire(&run->mu);
     run->building[job->instance]--;
     if (!rc) {
         in->domid = domid;
@@ -152,7 +189,7 @@ static int do_create(struct job *job, struct scenario_result *res, char *err, si
         run->crash_seen[job->instance] = false;
         run->oom_seen[job->instance] = run->oom_at[job->instance] = 0;
     }
-    pthread_mutex_unlock(&run->mu);
+    lock_release(&run->mu);
     if (!rc) {
         snprintf(err, errlen, "domain %u, %llu MiB", domid,
                  (unsigned long long)d.target_kib >> 10);
@@ -169,9 +206,9 @@ static int running_domid(struct job *job, domid_t *domid, char *err, size_t errl
 {
     struct runner *run = job->run;
 
-    pthread_mutex_lock(&run->mu);
+    lock_acquire(&run->mu);
     *domid = run->r->inst[job->instance].domid;
-    pthread_mutex_unlock(&run->mu);
+    lock_release(&run->mu);
     if (*domid)
         return 0;
     snprintf(err, errlen, "%s is not running", run->r->inst[job->instance].name);
@@ -220,9 +257,9 @@ static int do_event(struct job *job, struct scenario_result *res, char *err, siz
     case SV_DESTROY:
         rc = xl_destroy(job->tc, job->xs, domid, NULL, err, errlen);
         if (!rc) {
-            pthread_mutex_lock(&job->run->mu);
+            lock_acquire(&job->run->mu);
             job->run->r->inst[job->instance].domid = 0;
-            pthread_mutex_unlock(&job->run->mu);
+            lock_release(&job->run->mu);
         }
         break;
     case SV_MEM_SET:
@@ -253,7 +290,8 @@ static int do_event(struct job *job, struct scenario_result *res, char *err, siz
 static int toolstack_open(struct runner *run, struct tc_handle **tc, struct tc_store **xs)
 {
     if (run->attached)
-        return tc_connect(run->socket_path, tc) ?: tc_store_connect(run->xenstore_path, xs);
+        return tc_connect(run->opts->socket_path, tc) ?:
+               tc_store_connect(run->opts->xenstore_path, xs);
     return tc_open(run->hv, 0, true, tc) ?: tc_store_local(run->store, xs);
 }
 
@@ -277,7 +315,7 @@ static void *event_thread(void *arg)
     res.end_ms = model_ms(run);
     tc_store_close(job->xs);
     tc_close(job->tc);
-    pthread_mutex_lock(&run->mu);
+    lock_acquire(&run->mu);
     r->counts[res.outcome]++;
     run->events_done++;
     if (rc) {
@@ -303,9 +341,32 @@ static void *event_thread(void *arg)
             free(res.output);
         }
     }
-    pthread_mutex_unlock(&run->mu);
-    free(job);
+    job->done = true;
+    lock_release(&run->mu);
     return NULL;
+}
+
+/* Joins the events that have ended (all of them: every), in the order
+ * they started. */
+static void join_jobs(struct runner *run, bool every)
+{
+    unsigned kept = 0;
+
+    for (unsigned i = 0; i < run->nr_jobs; i++) {
+        struct job *job = run->jobs[i];
+        bool done;
+
+        lock_acquire(&run->mu);
+        done = job->done;
+        lock_release(&run->mu);
+        if (done || every) {
+            mv_clock_thread_join(run->clock, job->thread);
+            free(job);
+        } else {
+            run->jobs[kept++] = job;
+        }
+    }
+    run->nr_jobs = kept;
 }
 
 /* Starts ev: a thread per instance it names (or one). */
@@ -320,21 +381,24 @@ static void launch(struct runner *run, const struct scenario_event *ev)
     }
 
     for (unsigned i = 0; i < n; i++) {
-        struct job *job = run->nr_threads < MAX_THREADS ? calloc(1, sizeof(*job)) : NULL;
+        struct job **jobs = grow(run->jobs, run->nr_jobs, &run->cap_jobs, sizeof(*jobs));
+        struct job *job = jobs ? calloc(1, sizeof(*job)) : NULL;
 
+        if (jobs)
+            run->jobs = jobs;
         if (job) {
-            *job = (struct job){ run, ev, g ? (int)(first + i) : -1, NULL, NULL };
-            if (pthread_create(&run->threads[run->nr_threads], NULL, event_thread, job) == 0) {
-                run->nr_threads++;
+            *job = (struct job){ run, ev, g ? (int)(first + i) : -1, NULL, NULL, NULL, false };
+            if (mv_clock_thread_start(run->clock, &job->thread, event_thread, job) == 0) {
+                run->jobs[run->nr_jobs++] = job;
                 continue;
             }
             free(job);
         }
         /* Said, not dropped: the run goes on without this one. */
-        pthread_mutex_lock(&run->mu);
+        lock_acquire(&run->mu);
         add_failure(run, model_ms(run), g ? (int)(first + i) : -1,
                     "an event could not start (out of threads or memory)");
-        pthread_mutex_unlock(&run->mu);
+        lock_release(&run->mu);
     }
 }
 
@@ -395,12 +459,12 @@ static void sample(struct runner *run)
 
     /* The calls go without the lock (attached, each is a round trip); the
      * events change only which domains run. */
-    pthread_mutex_lock(&run->mu);
+    lock_acquire(&run->mu);
     for (unsigned i = 0; i < r->nr_inst; i++) {
         running[i] = r->inst[i].domid;
         building[i] = run->building[i] != 0;
     }
-    pthread_mutex_unlock(&run->mu);
+    lock_release(&run->mu);
     if (tc_physinfo(run->tc, &pi))
         return;
     n = tc_domain_list(run->tc, 0, all, ARRAY_SIZE(all));
@@ -429,7 +493,7 @@ static void sample(struct runner *run)
     }
     /* Everything else in use: the hypervisor's, dom0's, other domains'. */
     s.other_pages = sat_sub(pi.total_pages - pi.free_pages, s.tmem_pages + in_scenario);
-    pthread_mutex_lock(&run->mu);
+    lock_acquire(&run->mu);
     for (unsigned i = 0; i < r->nr_inst && run->guests; i++) {
         struct scenario_instance *in = &r->inst[i];
 
@@ -448,7 +512,7 @@ static void sample(struct runner *run)
             x[r->nr_samples++] = s;
         }
     }
-    pthread_mutex_unlock(&run->mu);
+    lock_release(&run->mu);
 }
 
 static int host_up(struct runner *run)
@@ -464,6 +528,10 @@ static int host_up(struct runner *run)
     hv_config_default(&hc);
     hc.ram_bytes = sc->ram_bytes;
     hc.nr_nodes = sc->nr_nodes;
+    hc.nr_cpus = sc->nr_cpus;
+    hc.cpu_khz = SCENARIO_CPU_KHZ;
+    hc.huge_pages = true;
+    hc.clock = run->clock;
     hc.log.level = MV_LOG_WARN;
     rc = hv_create(&hc, &run->hv, &why);
     if (rc)
@@ -504,23 +572,49 @@ static void host_down(struct runner *run)
         hv_destroy(run->hv);
 }
 
-int scenario_run(const struct scenario *sc,
-                 void (*progress)(void *arg, const struct scenario_progress *p), void *arg,
-                 struct scenario_report **out)
+void scenario_options_default(struct scenario_options *o)
 {
-    return scenario_run_attached(sc, NULL, NULL, progress, arg, out);
+    memset(o, 0, sizeof(*o));
+    o->seed = SCENARIO_DEFAULT_SEED;
 }
 
-int scenario_run_attached(const struct scenario *sc, const char *socket_path,
-                          const char *xenstore_path,
-                          void (*progress)(void *arg, const struct scenario_progress *p),
-                          void *arg, struct scenario_report **out)
+static void runner_free(struct runner *run)
+{
+    join_jobs(run, true);
+    free(run->jobs);
+    squeeze_turns_fini(&run->turns);
+    lock_fini(&run->mu);
+    if (run->clock != mv_clock_real())
+        mv_clock_destroy(run->clock);
+    free(run);
+}
+
+/* The report's progress callback, with a copy of the last sample: the
+ * events go on while the display draws. */
+static void report_progress(struct runner *run, uint64_t now, uint64_t end_ms)
+{
+    struct scenario_progress p = { now, end_ms, NULL, 0, 0, run->tc, run->xs };
+    struct scenario_sample last = { 0 };
+
+    lock_acquire(&run->mu);
+    if (run->r->nr_samples) {
+        last = run->r->samples[run->r->nr_samples - 1];
+        p.last = &last;
+    }
+    p.failures = run->r->nr_failures;
+    p.events_done = run->events_done;
+    lock_release(&run->mu);
+    run->opts->progress(run->opts->arg, &p);
+}
+
+int scenario_run(const struct scenario *sc, const struct scenario_options *opts,
+                 struct scenario_report **out)
 {
     struct runner *run = calloc(1, sizeof(*run));
     struct scenario_report *r = calloc(1, sizeof(*r));
-    uint64_t end_ms = sc->duration_s * 1000, next_sample = 0;
+    uint64_t end_ms = sc->duration_s * 1000, next_sample = 0, wall_start = mv_now_ns();
     unsigned next_event = 0;
-    int rc;
+    int rc = 0;
 
     *out = NULL;
     if (!run || !r) {
@@ -529,12 +623,24 @@ int scenario_run_attached(const struct scenario *sc, const char *socket_path,
         return -ENOMEM;
     }
     run->sc = sc;
+    run->opts = opts;
     run->r = r;
-    run->attached = r->attached = xenstore_path != NULL;
-    run->socket_path = socket_path;
-    run->xenstore_path = xenstore_path;
+    run->attached = r->attached = opts->xenstore_path != NULL;
+    r->realtime = opts->realtime || run->attached;
+    r->seed = opts->seed;
     r->sc = sc;
-    pthread_mutex_init(&run->mu, NULL);
+    lock_init(&run->mu, LOCK_RANK_SCENARIO, "scenario run");
+    squeeze_turns_init(&run->turns);
+    if (r->realtime)
+        run->clock = mv_clock_real();
+    else
+        rc = mv_clock_virtual_create(&run->clock);
+    if (rc) {
+        run->clock = mv_clock_real();
+        runner_free(run);
+        free(r);
+        return rc;
+    }
     for (unsigned g = 0; g < sc->nr_guests; g++) {
         unsigned n = sc->guests[g].count ? sc->guests[g].count : 1;
 
@@ -552,8 +658,7 @@ int scenario_run_attached(const struct scenario *sc, const char *socket_path,
     rc = host_up(run);
     if (rc) {
         host_down(run);
-        pthread_mutex_destroy(&run->mu);
-        free(run);
+        runner_free(run);
         scenario_report_free(r);
         return rc;
     }
@@ -564,7 +669,7 @@ int scenario_run_attached(const struct scenario *sc, const char *socket_path,
         if (tc_physinfo(run->tc, &pi) == 0)
             r->total_pages = pi.total_pages;
     }
-    run->start_ns = mv_now_ns();
+    run->start_ns = mv_clock_now(run->clock);
     for (;;) {
         uint64_t now = model_ms(run), due;
 
@@ -573,22 +678,10 @@ int scenario_run_attached(const struct scenario *sc, const char *socket_path,
         if (now >= next_sample) {
             sample(run);
             next_sample += sc->sample_ms;
-            if (progress) {
-                /* A copy: the events go on while the display draws. */
-                struct scenario_progress p = { now, end_ms, NULL, 0, 0, run->tc, run->xs };
-                struct scenario_sample last = { 0 };
-
-                pthread_mutex_lock(&run->mu);
-                if (r->nr_samples) {
-                    last = r->samples[r->nr_samples - 1];
-                    p.last = &last;
-                }
-                p.failures = r->nr_failures;
-                p.events_done = run->events_done;
-                pthread_mutex_unlock(&run->mu);
-                progress(arg, &p);
-            }
+            if (opts->progress)
+                report_progress(run, now, end_ms);
         }
+        join_jobs(run, false);
         if (now >= end_ms)
             break;
         due = next_sample;
@@ -596,22 +689,19 @@ int scenario_run_attached(const struct scenario *sc, const char *socket_path,
             due = sc->events[next_event].at_ms;
         if (due > end_ms)
             due = end_ms;
-        if (due > now)
-            mv_sleep_ns((due - now) * sc->second_ns / 1000);
+        mv_clock_sleep_until(run->clock, clock_at(run, due));
     }
     /* Events still running (a slow build, a squeeze) finish first. */
-    for (unsigned i = 0; i < run->nr_threads; i++)
-        pthread_join(run->threads[i], NULL);
-    pthread_mutex_lock(&run->mu);
+    join_jobs(run, true);
+    lock_acquire(&run->mu);
     for (unsigned i = 0; i < r->nr_inst; i++)
         if (r->inst[i].domid && run->guests &&
             guest_host_status(run->guests, r->inst[i].domid, &r->inst[i].last) == 0)
             r->inst[i].have_status = true;
-    pthread_mutex_unlock(&run->mu);
-    r->wall_ns = mv_now_ns() - run->start_ns;
+    lock_release(&run->mu);
+    r->wall_ns = mv_now_ns() - wall_start;
     host_down(run);
-    pthread_mutex_destroy(&run->mu);
-    free(run);
+    runner_free(run);
     *out = r;
     return 0;
 }

@@ -139,8 +139,12 @@ static int host_line(struct parser *p, char **w, unsigned n)
             if (parse_uint(p, "nodes", x, 1, 8, &v))
                 return -EINVAL;
             p->sc->nr_nodes = (unsigned)v;
+        } else if ((x = value_of(w[i], "cpus"))) {
+            if (parse_uint(p, "cpus", x, 1, 512, &v))
+                return -EINVAL;
+            p->sc->nr_cpus = (unsigned)v;
         } else {
-            return bad(p, "host: unknown setting '%s' (memory=, nodes=)", w[i]);
+            return bad(p, "host: unknown setting '%s' (memory=, nodes=, cpus=)", w[i]);
         }
     }
     return 0;
@@ -400,6 +404,7 @@ static void scenario_default(struct scenario *sc, const char *file)
     memset(sc, 0, sizeof(*sc));
     snprintf(sc->file, sizeof(sc->file), "%s", file);
     sc->nr_nodes = 1;
+    sc->nr_cpus = SCENARIO_DEFAULT_CPUS;
     sc->second_ns = 10 * 1000 * 1000;
     sc->duration_s = 60;
     sc->sample_ms = 1000;

@@ -3,7 +3,6 @@
  * guests' targets for the rest, hold what their balloons free, restore
  * everything on giving up.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,14 +85,48 @@ static void restore(struct tc_handle *t, struct tc_store *xs, struct squeezed *g
     }
 }
 
+void squeeze_turns_init(struct squeeze_turns *turns)
+{
+    lock_init(&turns->lock, LOCK_RANK_SQUEEZE, "squeeze turns");
+    mv_cond_init(&turns->cv);
+    turns->busy = false;
+}
+
+void squeeze_turns_fini(struct squeeze_turns *turns)
+{
+    mv_cond_fini(&turns->cv);
+    lock_fini(&turns->lock);
+}
+
+static void take_turn(struct squeeze_turns *turns, struct mv_clock *clock)
+{
+    if (!turns)
+        return;
+    lock_acquire(&turns->lock);
+    while (turns->busy)
+        (void)mv_clock_wait(clock, &turns->cv, &turns->lock, MV_CLOCK_NEVER);
+    turns->busy = true;
+    lock_release(&turns->lock);
+}
+
+static void end_turn(struct squeeze_turns *turns, struct mv_clock *clock)
+{
+    if (!turns)
+        return;
+    lock_acquire(&turns->lock);
+    turns->busy = false;
+    mv_clock_signal(clock, &turns->cv);
+    lock_release(&turns->lock);
+}
+
 int squeeze_make_room(struct tc_handle *t, struct tc_store *xs, domid_t domid, uint64_t pages,
                       const struct squeeze_config *cfg, struct squeeze_result *res, char *err,
                       size_t errlen)
 {
-    static struct squeezed guests[SQUEEZE_MAX_GUESTS]; /* under squeeze_lock */
-    static pthread_mutex_t squeeze_lock = PTHREAD_MUTEX_INITIALIZER;
-    uint64_t start = mv_now_ns(), poll = cfg->poll_ns ? cfg->poll_ns : 1000000;
+    struct mv_clock *clock = cfg->clock;
+    uint64_t start = mv_clock_now(clock), poll = cfg->poll_ns ? cfg->poll_ns : 1000000;
     uint64_t avail, room_kib, short_kib, asked = 0;
+    struct squeezed *guests;
     unsigned nr;
     int rc;
 
@@ -103,8 +136,13 @@ int squeeze_make_room(struct tc_handle *t, struct tc_store *xs, domid_t domid, u
         return ts_fail(err, errlen, rc, "claim for domain %u: %s", domid, mv_strerror(rc));
     if (res->held_pages == pages)
         return 0;
-    /* One squeeze at a time: two would count the same guests' room. */
-    pthread_mutex_lock(&squeeze_lock);
+    guests = malloc(SQUEEZE_MAX_GUESTS * sizeof(*guests));
+    if (!guests) {
+        (void)!tc_domain_claim_pages(t, domid, 0);
+        res->held_pages = 0;
+        return ts_fail(err, errlen, -ENOMEM, "out of memory");
+    }
+    take_turn(cfg->turns, clock);
     rc = unclaimed_free(t, &avail);
     nr = rc ? 0 : find_guests(t, xs, domid, guests, &room_kib);
     short_kib = (pages - res->held_pages) * KIB_PER_PAGE;
@@ -144,13 +182,13 @@ int squeeze_make_room(struct tc_handle *t, struct tc_store *xs, domid_t domid, u
         rc = hold_more(t, domid, pages, &res->held_pages);
         if (rc || res->held_pages == pages)
             break;
-        if (mv_now_ns() - start >= cfg->timeout_ns) {
+        if (mv_clock_now(clock) - start >= cfg->timeout_ns) {
             rc = -ETIMEDOUT;
             break;
         }
-        mv_sleep_ns(poll);
+        mv_clock_sleep(clock, poll);
     }
-    res->waited_ns = mv_now_ns() - start;
+    res->waited_ns = mv_clock_now(clock) - start;
     if (rc) {
         double second = (double)(cfg->second_ns ? cfg->second_ns : 1000000000u);
 
@@ -167,7 +205,8 @@ int squeeze_make_room(struct tc_handle *t, struct tc_store *xs, domid_t domid, u
         restore(t, xs, guests, nr);
     }
 out:
-    pthread_mutex_unlock(&squeeze_lock);
+    end_turn(cfg->turns, clock);
+    free(guests);
     if (rc && res->held_pages) {
         (void)!tc_domain_claim_pages(t, domid, 0);
         res->held_pages = 0;

@@ -234,84 +234,6 @@ static int write_memory_keys(struct tc_store *xs, const struct xl_domain *cfg, d
     return rc;
 }
 
-/* A build's pace: populating waits so that no more than bytes_per_sec
- * have gone in since it started (0: flat out). */
-struct pace {
-    uint64_t bytes_per_sec, start_ns, bytes;
-};
-
-static void pace_wait(struct pace *p, uint64_t pages)
-{
-    uint64_t due, now;
-
-    p->bytes += pages << PAGE_SHIFT;
-    if (!p->bytes_per_sec)
-        return;
-    due = p->start_ns + (uint64_t)((double)p->bytes * 1e9 / (double)p->bytes_per_sec);
-    now = mv_now_ns();
-    if (due > now)
-        mv_sleep_ns(due - now);
-}
-
-/* 4 KiB pages for [gfn, gfn + n), n <= 512: 0 or -ENOMEM. */
-static int populate_4k(struct tc_handle *t, domid_t domid, uint64_t gfn, uint64_t n,
-                       unsigned flags)
-{
-    uint64_t ext[512];
-
-    for (uint64_t i = 0; i < n; i++)
-        ext[i] = gfn + i;
-    return tc_populate_physmap(t, domid, n, 0, flags, ext) == (long)n ? 0 : -ENOMEM;
-}
-
-/* Populates [gfn, gfn + n): 2 MiB extents where aligned, in runs of up to
- * 8 MiB as libxc's, else 4 KiB.  Returns 0 or -ENOMEM (Xen placed fewer). */
-static int populate(struct tc_handle *t, domid_t domid, uint64_t gfn, uint64_t n, unsigned flags,
-                    struct pace *pace)
-{
-    uint64_t ext[512];
-
-    while (n) {
-        unsigned order = 0, k = 0, max = ARRAY_SIZE(ext);
-
-        if (is_aligned_u64(gfn, SUPERPAGE_ORDER) && n >= SUPERPAGE_PAGES) {
-            order = SUPERPAGE_ORDER;
-            max = 4;
-        }
-        while (k < max && n >= (UINT64_C(1) << order) &&
-               (order == 0 || is_aligned_u64(gfn, order))) {
-            if (order == 0 && k && is_aligned_u64(gfn, SUPERPAGE_ORDER) && n >= SUPERPAGE_PAGES)
-                break; /* switch to 2 MiB at the next boundary */
-            ext[k++] = gfn;
-            gfn += UINT64_C(1) << order;
-            n -= UINT64_C(1) << order;
-        }
-        long done = tc_populate_physmap(t, domid, k, order, flags, ext);
-
-        if (done < 0)
-            done = 0;
-        if (done < (long)k && order) {
-            /* No 2 MiB block free (a fragmented host): libxc falls back to
-             * 4 KiB pages for what the superpages did not cover. */
-            uint64_t back = (uint64_t)(k - (unsigned)done) << order;
-
-            gfn -= back;
-            n += back;
-            pace_wait(pace, (uint64_t)done << order);
-            if (populate_4k(t, domid, gfn, UINT64_C(1) << order, flags) < 0)
-                return -ENOMEM;
-            gfn += UINT64_C(1) << order;
-            n -= UINT64_C(1) << order;
-            pace_wait(pace, UINT64_C(1) << order);
-            continue;
-        }
-        if (done != (long)k)
-            return -ENOMEM;
-        pace_wait(pace, (uint64_t)k << order);
-    }
-    return 0;
-}
-
 static int write_userdata(const char *dir, const struct xl_domain *cfg, domid_t domid,
                           const char *uuid)
 {
@@ -368,10 +290,11 @@ static int build(struct tc_handle *t, struct tc_store *xs, const struct xl_domai
                  const struct xl_layout *l, const struct xl_create_opts *o, domid_t domid,
                  char *err, size_t errlen)
 {
-    struct pace pace = { o->pace_bytes_per_sec, mv_now_ns(), 0 };
+    struct ts_pace pace;
     bool claimed = l->claim_pages != 0;
     int rc = tc_domain_setmaxmem(t, domid, l->maxmem_kib);
 
+    ts_pace_start(&pace, o->clock, o->pace_bytes_per_sec);
     if (rc)
         return ts_fail(err, errlen, rc, "xc_domain_setmaxmem failed: %s", mv_strerror(rc));
     if (o->make_room) {
@@ -419,7 +342,7 @@ static int build(struct tc_handle *t, struct tc_store *xs, const struct xl_domai
             flags |= XENMEMF_exact_node(cfg->vnodes[x->vnode].pnode);
         if (cfg->type == XL_PV)
             n = min_u64(n, cfg->target_kib / KIB_PER_PAGE);
-        rc = populate(t, domid, x->gfn, n, flags, &pace);
+        rc = ts_populate(t, domid, x->gfn, n, flags, NULL, &pace);
         if (o->populated_pages)
             *o->populated_pages = pace.bytes >> PAGE_SHIFT;
         if (rc)

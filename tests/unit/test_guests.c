@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "memvisor/guest_os.h"
 #include "memvisor/xl.h"
@@ -17,6 +16,7 @@
 #define KIB(mib) ((uint64_t)(mib) << 10)
 
 struct fx {
+    struct mv_clock *clock;    /* virtual: the test thread is a participant */
     struct hv *hv;
     struct store *store;
     struct tc_handle *tc;
@@ -29,7 +29,8 @@ static void fx_init(struct fx *fx, uint64_t ram, unsigned nodes)
     struct store_config scfg;
 
     memset(fx, 0, sizeof(*fx));
-    fx->hv = test_hv(ram, nodes, false);
+    fx->clock = test_virtual_clock();
+    fx->hv = test_hv_on(ram, nodes, false, fx->clock);
     store_config_default(&scfg);
     scfg.domain_exists = tc_domain_alive;
     scfg.domain_arg = fx->hv;
@@ -44,6 +45,7 @@ static void fx_fini(struct fx *fx)
     tc_close(fx->tc);
     store_destroy(fx->store);
     hv_destroy(fx->hv);
+    mv_clock_destroy(fx->clock);
 }
 
 static void hvm(struct xl_domain *d, const char *name, uint64_t mem_mib, uint64_t max_mib)
@@ -82,24 +84,24 @@ static bool build(struct fx *fx, const struct xl_domain *d, struct xl_layout *l,
     return true;
 }
 
-static void sleep_ms(unsigned ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+/* Polls the guest every quarter of a model millisecond (of the test's
+ * 2 ms second) until pred holds (true), it crashes or 10 s of the virtual
+ * clock pass (false): the guests run in between, in the same order every
+ * time, however fast or loaded the machine. */
+#define POLL_NS 500000
+#define WAIT_NS (UINT64_C(10) * 1000000000)
 
-    nanosleep(&ts, NULL);
-}
-
-/* Polls the guest until pred holds (true) or 60 s pass (false). */
-static bool wait_for(struct guest_os *g, bool (*pred)(const struct guest_os_status *, uint64_t),
-                     uint64_t arg, struct guest_os_status *st)
+static bool wait_for(struct fx *fx, struct guest_os *g,
+                     bool (*pred)(const struct guest_os_status *, uint64_t), uint64_t arg,
+                     struct guest_os_status *st)
 {
-    for (unsigned i = 0; i < 6000; i++) {
+    for (uint64_t waited = 0; waited < WAIT_NS; waited += POLL_NS) {
         guest_os_status(g, st);
         if (pred(st, arg))
             return true;
         if (st->state == GUEST_CRASHED)
             return false;
-        sleep_ms(10);
+        mv_clock_sleep(fx->clock, POLL_NS);
     }
     return false;
 }
@@ -301,9 +303,9 @@ static void test_balloon_follows_mem_set(void)
     REQUIRE(guest_os_start(&gc, &g) == 0);
     ram = l.total_pages - l.vga_hole_pages;
     diff = KIB(256) / 4 - ram; /* = (V + hole) in pages */
-    CHECK(wait_for(g, at_current, l.xs_target_kib / 4 - diff, &st));
+    CHECK(wait_for(&fx, g, at_current, l.xs_target_kib / 4 - diff, &st));
     CHECK_EQ(st.target_diff, (int64_t)diff);
-    CHECK(wait_for(g, used_is, 8192, &st));
+    CHECK(wait_for(&fx, g, used_is, 8192, &st));
     /* Under PoD the guest stays within its cache: never crashed. */
     REQUIRE(tc_domain_getinfo(fx.tc, domid, &info) == 0);
     CHECK(info.tot_pages <= l.pod_target_pages);
@@ -316,11 +318,11 @@ static void test_balloon_follows_mem_set(void)
              KIB(200) - KIB(8));
     REQUIRE(tc_domain_getinfo(fx.tc, domid, &info) == 0);
     CHECK_EQ(info.max_pages, (KIB(200) + 1024) / 4);
-    CHECK(wait_for(g, at_current, (KIB(200) - KIB(8)) / 4 - diff, &st));
+    CHECK(wait_for(&fx, g, at_current, (KIB(200) - KIB(8)) / 4 - diff, &st));
     /* ... and down again. */
     REQUIRE(xl_mem_set(fx.tc, fx.xs, domid, (int64_t)KIB(100), false, true, fx.err,
                        sizeof(fx.err)) == 0);
-    CHECK(wait_for(g, at_current, (KIB(100) - KIB(8)) / 4 - diff, &st));
+    CHECK(wait_for(&fx, g, at_current, (KIB(100) - KIB(8)) / 4 - diff, &st));
     CHECK(tot_pages(&fx, domid) <= (KIB(100) + 1024) / 4);
     CHECK_EQ(strtoull(xs(&fx, "/local/domain/%u/memory/target", domid), NULL, 10),
              KIB(100) - KIB(8));
@@ -364,7 +366,7 @@ static void test_backoff_and_cancel(void)
     diff = KIB(256) / 4 - (l.total_pages - l.vga_hole_pages);
     REQUIRE(xl_mem_set(fx.tc, fx.xs, domid, (int64_t)KIB(64), false, true, fx.err,
                        sizeof(fx.err)) == 0);
-    CHECK(wait_for(g, at_current, (KIB(64) - KIB(8)) / 4 - diff, &st));
+    CHECK(wait_for(&fx, g, at_current, (KIB(64) - KIB(8)) / 4 - diff, &st));
     /* Another domain takes all but a little of the host. */
     hog = DOMID_ANY;
     REQUIRE(tc_domain_create(fx.tc, &hog, true, 1) == 0);
@@ -386,14 +388,14 @@ static void test_backoff_and_cancel(void)
     }
     REQUIRE(xl_mem_set(fx.tc, fx.xs, domid, (int64_t)KIB(200), false, true, fx.err,
                        sizeof(fx.err)) == 0);
-    CHECK(wait_for(g, balloon_in, BALLOON_EAGAIN, &st));
-    CHECK(wait_for(g, balloon_in, BALLOON_CANCELLED, &st));
+    CHECK(wait_for(&fx, g, balloon_in, BALLOON_EAGAIN, &st));
+    CHECK(wait_for(&fx, g, balloon_in, BALLOON_CANCELLED, &st));
     CHECK(st.current_pages < (KIB(200) - KIB(8)) / 4 - diff);
     /* Room again, and a new target: the driver starts over and gets there. */
     REQUIRE(tc_domain_destroy(fx.tc, hog) == 0);
     REQUIRE(xl_mem_set(fx.tc, fx.xs, domid, (int64_t)KIB(150), false, true, fx.err,
                        sizeof(fx.err)) == 0);
-    CHECK(wait_for(g, at_current, (KIB(150) - KIB(8)) / 4 - diff, &st));
+    CHECK(wait_for(&fx, g, at_current, (KIB(150) - KIB(8)) / 4 - diff, &st));
     CHECK_EQ(st.balloon, BALLOON_DONE);
     guest_os_stop(g);
     CHECK_HV(fx.hv);
@@ -421,7 +423,7 @@ static void test_pod_boot_needs_the_balloon(void)
     gc.phases[0] = (struct guest_phase){ 0, l.total_pages - l.vga_hole_pages };
     gc.nr_phases = 1;
     REQUIRE(guest_os_start(&gc, &g) == 0);
-    CHECK(!wait_for(g, in_state, GUEST_STOPPED, &st));
+    CHECK(!wait_for(&fx, g, in_state, GUEST_STOPPED, &st));
     CHECK_EQ(st.state, GUEST_CRASHED);
     CHECK(strstr(st.why, "crashed by the hypervisor") != NULL);
     guest_os_stop(g);
@@ -433,8 +435,8 @@ static void test_pod_boot_needs_the_balloon(void)
     gc.phases[0] = (struct guest_phase){ 0, 4096 };
     gc.nr_phases = 1;
     REQUIRE(guest_os_start(&gc, &g) == 0);
-    CHECK(wait_for(g, in_state, GUEST_RUNNING, &st));
-    CHECK(wait_for(g, at_current, st.target_pages, &st));
+    CHECK(wait_for(&fx, g, in_state, GUEST_RUNNING, &st));
+    CHECK(wait_for(&fx, g, at_current, st.target_pages, &st));
     CHECK(tot_pages(&fx, domid) <= l.pod_target_pages);
     guest_os_stop(g);
     CHECK_HV(fx.hv);
@@ -466,12 +468,12 @@ static void test_vnode_ballooning(void)
     REQUIRE(build(&fx, &d, &l, &domid, &gc));
     gc.balloon_vnode = true;
     REQUIRE(guest_os_start(&gc, &g) == 0);
-    CHECK(wait_for(g, in_state, GUEST_RUNNING, &st));
+    CHECK(wait_for(&fx, g, in_state, GUEST_RUNNING, &st));
     CHECK_EQ(strcmp(xs(&fx, "/local/domain/%u/control/feature-balloon-vnode", domid), "1"), 0);
     /* At boot it followed memory/target: Linux's correction counts the
      * video RAM that memory/target already left out a second time, so it
      * ballooned 8 MiB, from the highest node. */
-    CHECK(wait_for(g, at_current, st.target_pages, &st));
+    CHECK(wait_for(&fx, g, at_current, st.target_pages, &st));
     REQUIRE(tc_numainfo(fx.tc, before, 2) == 2);
     held[0] = st.vnode_balloon_pages[0];
     held[1] = st.vnode_balloon_pages[1];
@@ -484,14 +486,14 @@ static void test_vnode_ballooning(void)
     REQUIRE(tc_xs_printf(fx.xs, 0, path, "%llu", (unsigned long long)KIB(48)) == 0);
     snprintf(path, sizeof(path), "/local/domain/%u/memory/target", domid);
     REQUIRE(tc_xs_rm(fx.xs, 0, path) == 0);
-    CHECK(wait_for(g, vnode_balloons, (KIB(16) / 4) << 32 | KIB(48) / 4, &st));
+    CHECK(wait_for(&fx, g, vnode_balloons, (KIB(16) / 4) << 32 | KIB(48) / 4, &st));
     CHECK(st.vnode_mode);
     CHECK_EQ(st.vnode_balloon_pages[0], KIB(16) / 4);
     CHECK_EQ(st.vnode_balloon_pages[1], KIB(48) / 4);
     for (unsigned i = 0; i < 500; i++) {
         if (!strcmp(xs(&fx, "/local/domain/%u/data/vnode1/balloon-size", domid), "49152"))
             break;
-        sleep_ms(10);
+        mv_clock_sleep(fx.clock, POLL_NS);
     }
     CHECK_EQ(strcmp(xs(&fx, "/local/domain/%u/data/vnode0/balloon-size", domid), "16384"), 0);
     CHECK_EQ(strcmp(xs(&fx, "/local/domain/%u/data/vnode1/balloon-size", domid), "49152"), 0);
@@ -502,7 +504,7 @@ static void test_vnode_ballooning(void)
     /* Deflating node 1 repopulates on node 1. */
     snprintf(path, sizeof(path), "/local/domain/%u/memory/vnode1/target-balloon-size", domid);
     REQUIRE(tc_xs_printf(fx.xs, 0, path, "0") == 0);
-    CHECK(wait_for(g, vnode_balloons, (KIB(16) / 4) << 32, &st));
+    CHECK(wait_for(&fx, g, vnode_balloons, (KIB(16) / 4) << 32, &st));
     CHECK_EQ(st.vnode_balloon_pages[1], 0);
     REQUIRE(tc_numainfo(fx.tc, after, 2) == 2);
     CHECK_EQ(after[1].free_bytes, before[1].free_bytes - (held[1] << PAGE_SHIFT));
@@ -535,7 +537,7 @@ static void test_selfballoon_into_tmem(void)
     gc.phases[1] = (struct guest_phase){ 100, 4096 };
     gc.nr_phases = 2;
     REQUIRE(guest_os_start(&gc, &g) == 0);
-    CHECK(wait_for(g, selfballooned, 4096 + 1024 + 64, &st));
+    CHECK(wait_for(&fx, g, selfballooned, 4096 + 1024 + 64, &st));
     CHECK_EQ(st.want_pages, 4096);
     CHECK(st.current_pages <= 4096 + 1024 + 64);
     CHECK(st.current_pages >= 4096 + 1024 - 64);
@@ -571,7 +573,7 @@ static void test_reporting_and_deflate_on_oom(void)
     gc.phases[1] = (struct guest_phase){ 200, 24576 }; /* 96 MiB, later */
     gc.nr_phases = 2;
     REQUIRE(guest_os_start(&gc, &g) == 0);
-    CHECK(wait_for(g, reported_over, 8192, &st));
+    CHECK(wait_for(&fx, g, reported_over, 8192, &st));
     CHECK(st.reported_pages > 8192);
     CHECK(tot_pages(&fx, domid) < l.total_pages - 8192);
     /* The balloon takes 64 MiB; the workload then wants 96 MiB of the 120
@@ -579,7 +581,7 @@ static void test_reporting_and_deflate_on_oom(void)
      * deflates. */
     REQUIRE(xl_mem_set(fx.tc, fx.xs, domid, (int64_t)KIB(64), false, false, fx.err,
                        sizeof(fx.err)) == 0);
-    CHECK(wait_for(g, used_is, 24576, &st));
+    CHECK(wait_for(&fx, g, used_is, 24576, &st));
     CHECK_EQ(st.used_pages, 24576);
     CHECK(st.oom_deflates > 0);
     CHECK_EQ(st.verify_failures, 0);

@@ -12,6 +12,14 @@
 
 static char dir[64];
 
+static int run_scenario(const struct scenario *sc, struct scenario_report **r)
+{
+    struct scenario_options o;
+
+    scenario_options_default(&o);
+    return scenario_run(sc, &o, r);
+}
+
 static void write_file(const char *name, const char *text)
 {
     char path[128];
@@ -147,7 +155,7 @@ static void test_run(void)
                          sc),
                     ""),
              0);
-    CHECK_EQ(scenario_run(sc, NULL, NULL, &r), 0);
+    CHECK_EQ(run_scenario(sc, &r), 0);
     CHECK_EQ(r->check_violations, 0u);
     CHECK_EQ(r->nr_failures, 0u);
     CHECK_EQ(r->counts[SO_OK], 8u);
@@ -196,7 +204,7 @@ static void test_race_with_claims(void)
 
     CHECK_EQ(scenario_load(MV_SOURCE_DIR "/scenarios/race-with-claims.scn", sc, err,
                            sizeof(err)), 0);
-    CHECK_EQ(scenario_run(sc, NULL, NULL, &r), 0);
+    CHECK_EQ(run_scenario(sc, &r), 0);
     CHECK_EQ(r->counts[SO_DELAYED], 0u);
     CHECK_EQ(r->check_violations, 0u);
     scenario_report_free(r);

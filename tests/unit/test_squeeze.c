@@ -18,6 +18,7 @@
 #define MIB_PAGES(mib) ((uint64_t)(mib) << 8)
 
 struct fx {
+    struct mv_clock *clock;    /* virtual: the test thread is a participant */
     struct hv *hv;
     struct store *store;
     struct guest_host *guests;
@@ -32,7 +33,8 @@ static void fx_init(struct fx *fx, uint64_t ram)
     struct mv_logger log = { MV_LOG_WARN, NULL, NULL };
 
     memset(fx, 0, sizeof(*fx));
-    fx->hv = test_hv(ram, 1, false);
+    fx->clock = test_virtual_clock();
+    fx->hv = test_hv_on(ram, 1, false, fx->clock);
     store_config_default(&scfg);
     scfg.domain_exists = tc_domain_alive;
     scfg.domain_arg = fx->hv;
@@ -50,6 +52,7 @@ static void fx_fini(struct fx *fx)
     tc_close(fx->tc);
     store_destroy(fx->store);
     hv_destroy(fx->hv);
+    mv_clock_destroy(fx->clock);
 }
 
 static uint64_t key(struct fx *fx, domid_t domid, const char *k)
@@ -66,7 +69,7 @@ static domid_t guest(struct fx *fx, const char *name, uint64_t mem, uint64_t dmi
 {
     struct xl_domain d;
     struct xl_guest g;
-    struct xl_create_opts o = { .unpause = true, .guest = &g };
+    struct xl_create_opts o = { .unpause = true, .guest = &g, .clock = fx->clock };
     domid_t domid = 0;
     char path[96];
 
@@ -114,12 +117,13 @@ static uint64_t unclaimed_free_mib(struct fx *fx)
 static void test_room_free(void)
 {
     struct fx fx;
-    struct squeeze_config cfg = { 2000000000u, 0, 0 };
+    struct squeeze_config cfg = { 2000000000u, 0, 0, NULL, NULL };
     struct squeeze_result res;
     domid_t a, x;
     uint64_t ta;
 
     fx_init(&fx, UINT64_C(1) << 30);
+    cfg.clock = fx.clock;
     a = guest(&fx, "a", 256, 64, true);
     ta = key(&fx, a, "target");
     x = empty(&fx, 512);
@@ -137,12 +141,13 @@ static void test_room_free(void)
 static void test_room_made(void)
 {
     struct fx fx;
-    struct squeeze_config cfg = { 20000000000u, 0, 0 };
+    struct squeeze_config cfg = { 20000000000u, 0, 0, NULL, NULL };
     struct squeeze_result res;
     domid_t a, b, x;
     uint64_t ta, tb, want, ext[512];
 
     fx_init(&fx, UINT64_C(1) << 30);
+    cfg.clock = fx.clock;
     a = guest(&fx, "a", 384, 128, true);
     b = guest(&fx, "b", 384, 256, true);
     ta = key(&fx, a, "target");
@@ -181,13 +186,14 @@ static void test_room_made(void)
 static void test_no_room(void)
 {
     struct fx fx;
-    struct squeeze_config cfg = { 20000000000u, 0, 0 };
+    struct squeeze_config cfg = { 20000000000u, 0, 0, NULL, NULL };
     struct squeeze_result res;
     struct tc_dominfo before, after;
     domid_t a, x;
     uint64_t ta, want;
 
     fx_init(&fx, UINT64_C(1) << 30);
+    cfg.clock = fx.clock;
     a = guest(&fx, "a", 384, 256, true);
     ta = key(&fx, a, "target");
     CHECK_EQ(tc_domain_getinfo(fx.tc, a, &before), 0);
@@ -210,13 +216,14 @@ static void test_no_room(void)
 static void test_give_up(void)
 {
     struct fx fx;
-    struct squeeze_config cfg = { 300000000u, 0, 0 }; /* 0.3 s */
+    struct squeeze_config cfg = { 300000000u, 0, 0, NULL, NULL }; /* 0.3 s */
     struct squeeze_result res;
     struct tc_dominfo before_a, before_s, after;
     domid_t a, s, x;
     uint64_t ta, ts, want;
 
     fx_init(&fx, UINT64_C(1) << 30);
+    cfg.clock = fx.clock;
     a = guest(&fx, "a", 256, 192, true);
     s = guest(&fx, "stuck", 384, 64, false);
     ta = key(&fx, a, "target");
@@ -245,9 +252,10 @@ static int room(void *arg, struct tc_handle *t, domid_t domid, uint64_t pages, c
                 size_t errlen)
 {
     struct fx *fx = arg;
-    struct squeeze_config cfg = { 20000000000u, 0, 0 };
+    struct squeeze_config cfg = { 20000000000u, 0, 0, NULL, NULL };
     struct squeeze_result res;
 
+    cfg.clock = fx->clock;
     return squeeze_make_room(t, fx->xs, domid, pages, &cfg, &res, err, errlen);
 }
 
@@ -263,6 +271,7 @@ static void test_build_through(void)
     uint64_t ta, mem;
 
     fx_init(&fx, UINT64_C(1) << 30);
+    o.clock = fx.clock;
     a = guest(&fx, "a", 512, 128, true);
     ta = key(&fx, a, "target");
     mem = unclaimed_free_mib(&fx) + 128;
