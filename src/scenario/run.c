@@ -485,11 +485,20 @@ static void sample(struct runner *run)
             continue;
         if (!info.hvm || tc_domain_get_pod_target(run->tc, domid, &tot, &cache, &entries))
             cache = 0;
+        /* Persistent tmem frames count in the domain's tot_pages (as in
+         * Xen) and in the tmem band: held leaves them out. */
+        tot = info.tot_pages;
+        if (!run->attached) {
+            struct tmem_stats ts;
+
+            tmem_get_stats(run->hv->tmem, domid, &ts);
+            tot = sat_sub(tot, ts.pers_frames);
+        }
         s.pod_cache_pages += cache;
-        s.held[i] = sat_sub(info.tot_pages, cache);
+        s.held[i] = sat_sub(tot, cache);
         if (xl_memory_kib(run->xs, 0, domid, "target", &target_kib) == 0)
             s.target[i] = target_kib / KIB_PER_PAGE;
-        in_scenario += info.tot_pages;
+        in_scenario += tot;
     }
     /* Everything else in use: the hypervisor's, dom0's, other domains'. */
     s.other_pages = sat_sub(pi.total_pages - pi.free_pages, s.tmem_pages + in_scenario);
