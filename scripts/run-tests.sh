@@ -4,7 +4,8 @@
 #   asan    clang, AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer),
 #           and the libFuzzer targets with a short deterministic fuzzing run
 #   tsan    clang, ThreadSanitizer
-# and ends with one summary line: "memvisor tests: N passed, M failed".
+# then the release build, to check that every shipped scenario's report is
+# the same from all four (scripts/check-reproducible.sh); and ends with one summary line: "memvisor tests: N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
 
@@ -54,6 +55,30 @@ fi
 run_config debug gcc "" 1000000
 run_config asan clang address 200000
 run_config tsan clang thread 30000
+
+# The shipped scenarios' reports: the same from every build above and from
+# the release build, with and without every CPU busy.
+echo "=== reproducible: the release build, and the reports compared"
+if cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc \
+        >build/release.configure.log 2>&1 && ninja -C build/release >build/release.build.log 2>&1; then
+    out=$(./scripts/check-reproducible.sh build/release 2>&1)
+    echo "$out"
+    summary=$(echo "$out" | grep -E "^reproducible: [0-9]+ passed, [0-9]+ failed" | tail -1)
+    if [ -n "$summary" ]; then
+        p=$(echo "$summary" | sed -E 's/reproducible: ([0-9]+) passed, ([0-9]+) failed/\1/')
+        f=$(echo "$summary" | sed -E 's/reproducible: ([0-9]+) passed, ([0-9]+) failed/\2/')
+        total_pass=$((total_pass + p))
+        total_fail=$((total_fail + f))
+        [ "$f" -eq 0 ] || failed_configs="$failed_configs reproducible"
+    else
+        total_fail=$((total_fail + 1))
+        failed_configs="$failed_configs reproducible"
+    fi
+else
+    cat build/release.configure.log build/release.build.log
+    total_fail=$((total_fail + 1))
+    failed_configs="$failed_configs release(build)"
+fi
 
 [ -n "$failed_configs" ] && echo "failed in:$failed_configs"
 echo "memvisor tests: $total_pass passed, $total_fail failed"

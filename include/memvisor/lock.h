@@ -14,6 +14,7 @@
  *                guests' status under it.
  *   GUEST_HOST   a host's table of guest models: a guest starts (looking
  *                its domain up) and stops under it.
+ *   DAEMON       memvisord's table of hypercall clients.
  *   STORE        xenstore: a request may ask whether a domain exists.
  *   DOMTABLE     the domain table: lookups take a reference, then drop it.
  *   P2M          a domain's p2m: populate/decrease hold it while pages move
@@ -29,6 +30,8 @@
  *                page_alloc_lock before heap_lock).
  *   HEAP_NODE    one NUMA node's free lists.
  *   HEAP_ACCOUNT the heap's counters and every claim: O(1) sections only.
+ *   CLIENT_CALL  a hypercall socket client's call in flight (a round trip).
+ *   CLIENT_ALLOC the client's shared buffer pages.
  *   SQUEEZE      the memory scheduler: one squeeze at a time (a flag
  *                under it; never held across a wait).
  *   GUEST_OS     a guest model's published status and event flag: a store
@@ -48,6 +51,7 @@ enum lock_rank {
     LOCK_RANK_HV_HOOKS = 1,
     LOCK_RANK_SCENARIO = 2,
     LOCK_RANK_GUEST_HOST = 3,
+    LOCK_RANK_DAEMON = 4,
     LOCK_RANK_STORE = 5,
     LOCK_RANK_DOMTABLE = 10,
     LOCK_RANK_P2M = 20,
@@ -58,6 +62,8 @@ enum lock_rank {
     LOCK_RANK_DOMAIN = 30,
     LOCK_RANK_HEAP_NODE = 40,
     LOCK_RANK_HEAP_ACCOUNT = 50,
+    LOCK_RANK_CLIENT_CALL = 60,
+    LOCK_RANK_CLIENT_ALLOC = 61,
     LOCK_RANK_SQUEEZE = 80,
     LOCK_RANK_GUEST_OS = 85,
     LOCK_RANK_LEAF = 90,

@@ -165,47 +165,4 @@ struct build_result {
 
 void toolstack_build(struct tc_handle *t, const struct build_spec *spec, struct build_result *res);
 
-/*
- * The delayed-failure demo: build requests arrive over time and are built
- * by several toolstack threads; each built domain lives a while and is
- * destroyed; meanwhile demand threads (guests ballooning up and down by
- * themselves) take and give back memory the toolstack cannot see.  Every
- * run starts from a fresh host, and the sizes, arrival times and lifetimes
- * come from the seed, so both runs face the same timeline.
- */
-struct demo_config {
-    uint64_t ram_bytes;
-    unsigned nr_nodes;
-    unsigned nr_builds;
-    unsigned builder_threads;
-    uint64_t interval_ms;       /* a build request arrives every interval */
-    uint64_t min_lifetime_ms, max_lifetime_ms; /* a built domain then lives this long */
-    uint64_t build_mib_per_sec; /* the pace of populating; 0: flat out */
-    uint64_t min_build_pages, max_build_pages;
-    unsigned demand_threads;
-    uint64_t demand_max_pages;  /* per demand guest */
-    uint64_t seed;
-    /* Called after every build (from builder threads, serialised). */
-    void (*progress)(void *arg, bool use_claims, unsigned done, unsigned total,
-                     unsigned succeeded, unsigned refused, unsigned delayed);
-    void *progress_arg;
-};
-
-struct demo_result {
-    unsigned builds;
-    unsigned refused_at_once;
-    unsigned delayed_failures;
-    unsigned succeeded;
-    unsigned other_failures;
-    uint64_t wasted_pages;     /* populated by builds that then failed */
-    uint64_t wasted_ns;        /* time spent in builds that failed */
-    uint64_t demand_refusals;  /* demand allocations the host refused */
-    uint64_t elapsed_ns;
-    unsigned check_violations; /* invariant checks after the run */
-};
-
-void demo_config_default(struct demo_config *cfg);
-/* 0, or -errno if the host could not be built; the result otherwise. */
-int demo_run(const struct demo_config *cfg, bool use_claims, struct demo_result *out) MV_MUST_CHECK;
-
 #endif

@@ -5,7 +5,6 @@
 #ifndef MEMVISOR_CLI_H
 #define MEMVISOR_CLI_H
 
-int cmd_demo(int argc, char **argv);
 /* A xenstore server on its own. */
 int cmd_xenstored(int argc, char **argv);
 /* info, list, claims, create, destroy, claim, populate; socket_path NULL:

@@ -2,9 +2,7 @@
  * memvisor: the command line.
  *
  *   memvisor run SCENARIO                a scenario and its reports (make run)
- *   memvisor demo [options]              the delayed-failure race
  *   memvisor [--socket PATH] VERB ...    talk to a running memvisord
- *                                        talk to a running memvisord
  *   memvisor xenstored [options]         serve xenstore on its own
  *   memvisor version
  */
@@ -17,10 +15,9 @@ static void usage(FILE *out)
 {
     fputs("usage: memvisor <command> [options]\n"
           "\n"
-          "  run [--out DIR] SCENARIO  run a scenario on an embedded host and write its\n"
-          "                            reports (summary, HTML, JSON) (make run)\n"
-          "  demo                      build domains while guests balloon, without and with\n"
-          "                            memory claims, and compare the failures (--help)\n"
+          "  run [--out DIR] SCENARIO  run a scenario on an embedded host, on a virtual\n"
+          "                            clock, and write its reports (summary, HTML, JSON)\n"
+          "                            (make run; --help)\n"
           "\n"
           "  xenstored                 serve xenstore on a unix socket, on its own (--help)\n"
           "\n"
@@ -61,8 +58,6 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!strcmp(argv[1], "demo"))
-        return cmd_demo(argc - 1, argv + 1);
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1, socket_path);
     if (!strcmp(argv[1], "xenstored"))

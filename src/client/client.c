@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "memvisor/client.h"
+#include "memvisor/lock.h"
 #include "memvisor/wire.h"
 
 #define CLIENT_PAGE 4096u
@@ -32,8 +33,8 @@ struct mv_client {
     int sock;
     int memfd;
     uint8_t *base;
-    pthread_mutex_t call_lock; /* one call in flight */
-    pthread_mutex_t alloc_lock;
+    struct mv_lock call_lock;  /* rank CLIENT_CALL: one call in flight */
+    struct mv_lock alloc_lock; /* rank CLIENT_ALLOC */
     /* Under alloc_lock. */
     uint64_t size;             /* bytes of the file mapped */
     uint64_t hint;             /* where the next search starts (page) */
@@ -115,8 +116,8 @@ int mv_client_connect(const char *path, struct mv_client **out)
         return -ENOMEM;
     c->sock = c->memfd = -1;
     c->base = MAP_FAILED;
-    pthread_mutex_init(&c->call_lock, NULL);
-    pthread_mutex_init(&c->alloc_lock, NULL);
+    lock_init(&c->call_lock, LOCK_RANK_CLIENT_CALL, "hypercall client call");
+    lock_init(&c->alloc_lock, LOCK_RANK_CLIENT_ALLOC, "hypercall client buffers");
 
     c->sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (c->sock < 0 || connect(c->sock, (struct sockaddr *)&addr, sizeof(addr)) < 0)
@@ -155,8 +156,8 @@ void mv_client_close(struct mv_client *c)
         munmap(c->base, CLIENT_REGION_MAX);
     if (c->memfd >= 0)
         close(c->memfd);
-    pthread_mutex_destroy(&c->call_lock);
-    pthread_mutex_destroy(&c->alloc_lock);
+    lock_fini(&c->call_lock);
+    lock_fini(&c->alloc_lock);
     free(c);
 }
 
@@ -221,7 +222,7 @@ void *mv_client_alloc_pages(struct mv_client *c, size_t nr)
 
     if (nr == 0 || nr > CLIENT_PAGES)
         return NULL;
-    pthread_mutex_lock(&c->alloc_lock);
+    lock_acquire(&c->alloc_lock);
     first = find_run(c, c->hint, nr);
     if (first == UINT64_MAX && c->hint)
         first = find_run(c, 0, nr);
@@ -232,7 +233,7 @@ void *mv_client_alloc_pages(struct mv_client *c, size_t nr)
         p = c->base + first * CLIENT_PAGE;
         memset(p, 0, nr * CLIENT_PAGE);
     }
-    pthread_mutex_unlock(&c->alloc_lock);
+    lock_release(&c->alloc_lock);
     return p;
 }
 
@@ -243,11 +244,11 @@ void mv_client_free_pages(struct mv_client *c, void *p, size_t nr)
     if (!p)
         return;
     first = (uint64_t)((uint8_t *)p - c->base) / CLIENT_PAGE;
-    pthread_mutex_lock(&c->alloc_lock);
+    lock_acquire(&c->alloc_lock);
     mark_pages(c, first, nr, false);
     if (first < c->hint)
         c->hint = first;
-    pthread_mutex_unlock(&c->alloc_lock);
+    lock_release(&c->alloc_lock);
 }
 
 long mv_client_call(struct mv_client *c, unsigned op, const uint64_t args[6])
@@ -258,11 +259,11 @@ long mv_client_call(struct mv_client *c, unsigned op, const uint64_t args[6])
     long rc;
 
     memcpy(call.args, args, sizeof(call.args));
-    pthread_mutex_lock(&c->alloc_lock);
+    lock_acquire(&c->alloc_lock);
     call.region_size = c->size;
-    pthread_mutex_unlock(&c->alloc_lock);
+    lock_release(&c->alloc_lock);
 
-    pthread_mutex_lock(&c->call_lock);
+    lock_acquire(&c->call_lock);
     if (send(c->sock, &call, sizeof(call), MSG_NOSIGNAL) != sizeof(call)) {
         rc = -errno;
     } else {
@@ -278,6 +279,6 @@ long mv_client_call(struct mv_client *c, unsigned op, const uint64_t args[6])
         else
             rc = (long)reply.result;
     }
-    pthread_mutex_unlock(&c->call_lock);
+    lock_release(&c->call_lock);
     return rc;
 }

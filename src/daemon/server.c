@@ -47,7 +47,7 @@ struct server {
     const struct mv_logger *log;
     unsigned max_clients;
     struct mv_listener listener;
-    pthread_mutex_t lock;
+    struct mv_lock lock;      /* rank DAEMON */
     pthread_cond_t idle;
     /* Under lock. */
     struct client *clients;
@@ -58,7 +58,7 @@ struct server {
 
 static void client_unlink(struct server *srv, struct client *c)
 {
-    pthread_mutex_lock(&srv->lock);
+    lock_acquire(&srv->lock);
     for (struct client **pp = &srv->clients; *pp; pp = &(*pp)->next) {
         if (*pp == c) {
             *pp = c->next;
@@ -67,7 +67,7 @@ static void client_unlink(struct server *srv, struct client *c)
     }
     srv->nr_clients--;
     pthread_cond_broadcast(&srv->idle);
-    pthread_mutex_unlock(&srv->lock);
+    lock_release(&srv->lock);
 }
 
 static void client_free(struct client *c)
@@ -208,16 +208,16 @@ static void accept_one(struct server *srv, int lsock)
 
     if (sock < 0)
         return;
-    pthread_mutex_lock(&srv->lock);
+    lock_acquire(&srv->lock);
     if (srv->stopping || srv->nr_clients >= srv->max_clients) {
-        pthread_mutex_unlock(&srv->lock);
+        lock_release(&srv->lock);
         mv_log(srv->log, MV_LOG_WARN, "refusing a client: %u already served", srv->max_clients);
         close(sock);
         return;
     }
     c = calloc(1, sizeof(*c));
     if (!c) {
-        pthread_mutex_unlock(&srv->lock);
+        lock_release(&srv->lock);
         close(sock);
         return;
     }
@@ -228,7 +228,7 @@ static void accept_one(struct server *srv, int lsock)
     c->next = srv->clients;
     srv->clients = c;
     srv->nr_clients++;
-    pthread_mutex_unlock(&srv->lock);
+    lock_release(&srv->lock);
 
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -253,7 +253,7 @@ int server_open(const struct daemon_config *cfg, const struct mv_logger *log, st
         free(srv);
         return rc;
     }
-    pthread_mutex_init(&srv->lock, NULL);
+    lock_init(&srv->lock, LOCK_RANK_DAEMON, "daemon clients");
     pthread_cond_init(&srv->idle, NULL);
     *out = srv;
     return 0;
@@ -263,7 +263,7 @@ void server_close(struct server *srv)
 {
     mv_listen_close(&srv->listener);
     pthread_cond_destroy(&srv->idle);
-    pthread_mutex_destroy(&srv->lock);
+    lock_fini(&srv->lock);
     free(srv);
 }
 
@@ -292,11 +292,11 @@ void server_run(struct server *srv, struct hv *hv, int signal_fd)
     }
 
     /* Stop accepting, hang up on every client, wait for their threads. */
-    pthread_mutex_lock(&srv->lock);
+    lock_acquire(&srv->lock);
     srv->stopping = true;
     for (struct client *c = srv->clients; c; c = c->next)
         shutdown(c->sock, SHUT_RDWR);
     while (srv->nr_clients)
-        pthread_cond_wait(&srv->idle, &srv->lock);
-    pthread_mutex_unlock(&srv->lock);
+        lock_wait(&srv->lock, &srv->idle);
+    lock_release(&srv->lock);
 }
