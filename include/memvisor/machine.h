@@ -181,6 +181,38 @@ static inline void machine_set_m2p(const struct machine *m, mfn_t mfn, uint64_t 
 /* The node an MFN belongs to. */
 unsigned machine_mfn_node(const struct machine *m, mfn_t mfn);
 
+/*
+ * Which pages of the frame table may have been written.  The table is an
+ * anonymous mapping: a page of it never written holds zeros, i.e. free,
+ * unowned, clean, unreserved frames, so a walk over every frame (a
+ * checker's census) can take such a page as read and skip it; a sparse
+ * host's walk then touches only what it uses (on a kernel without the
+ * zero page a read would back every page it reads).  A bit per page of
+ * MACHINE_FRAMES_PER_TABLE_PAGE frames, from /proc/self/pagemap (present
+ * or swapped); malloc'd; NULL when that cannot be told (every page then
+ * counts as used).
+ */
+/* Whether frames [mfn, mfn + nr) hold only zeros, for checkers: a page
+ * of RAM never written is zero and is not read (a read would back it on
+ * a kernel without the zero page); the rest are read. */
+bool machine_frames_are_zero(const struct machine *m, mfn_t mfn, uint64_t nr);
+
+#define MACHINE_FRAMES_PER_TABLE_PAGE (PAGE_SIZE / sizeof(struct frame))
+uint64_t *machine_used_frame_map(const struct machine *m);
+
+static inline bool machine_frame_maybe_used(const uint64_t *map, uint64_t mfn)
+{
+    uint64_t page = mfn / MACHINE_FRAMES_PER_TABLE_PAGE;
+
+    return !map || (map[page / 64] >> (page % 64) & 1);
+}
+
+/* The first frame of the next table page after mfn's. */
+static inline uint64_t machine_next_table_page(uint64_t mfn)
+{
+    return (mfn / MACHINE_FRAMES_PER_TABLE_PAGE + 1) * MACHINE_FRAMES_PER_TABLE_PAGE;
+}
+
 /* Distance between nodes, as the ACPI SLIT reports it: 10 local, 20 remote. */
 static inline unsigned machine_node_distance(unsigned a, unsigned b) { return a == b ? 10 : 20; }
 

@@ -5,7 +5,9 @@
  * with spaces go in double quotes):
  *
  *   title    TEXT
- *   host     memory=SIZE [nodes=N] [cpus=N]
+ *   host     memory=SIZE [nodes=N] [cpus=N] [huge-pages=on|off]
+ *            (huge pages back the host's RAM, on by default: a sparse host
+ *            whose guests touch little of it wants them off)
  *   time     [second=DURATION] [duration=SECONDS] [sample=SECONDS]
  *            (the model's second, 10ms by default; the run's length, 60;
  *            how often memory is sampled, 1)
@@ -51,8 +53,8 @@ int xlcfg_load(const char *file, struct xl_domain *d, struct xl_guest *g) MV_MUS
 int xl_workload_kib(const char *text, char *out, size_t cap) MV_MUST_CHECK;
 
 #define SCENARIO_MAX_GUESTS 16     /* guest lines */
-#define SCENARIO_MAX_INSTANCES 64  /* domains, counting each count */
-#define SCENARIO_MAX_EVENTS 256
+#define SCENARIO_MAX_INSTANCES 1024 /* domains, counting each count */
+#define SCENARIO_MAX_EVENTS 8192
 
 enum scenario_verb {
     SV_CREATE, SV_DESTROY, SV_MEM_SET, SV_MEM_MAX, SV_VNODE_BALLOON, SV_TMEM_FREEZE,
@@ -93,6 +95,7 @@ struct scenario {
     uint64_t ram_bytes;
     unsigned nr_nodes;
     unsigned nr_cpus;
+    bool huge_pages;
     uint64_t second_ns, duration_s, sample_ms;
     enum scenario_claims claims;
     bool scheduler;

@@ -333,6 +333,28 @@ bool balloon_reached(const struct guest_os *g)
     return g->nr_pages - g->balloon_pages <= g->target_pages;
 }
 
+uint64_t balloon_next_s(const struct guest_os *g, uint64_t now_s)
+{
+    uint64_t next = UINT64_MAX;
+    bool at_target = g->nr_pages - g->balloon_pages == g->target_pages;
+
+    if (g->cfg.selfballoon && !g->vnode_mode)
+        next = g->next_self_s;
+    if (g->cfg.free_page_reporting && g->hc)
+        next = min_u64(next, g->next_report_s);
+    if (g->vnode_mode) {
+        at_target = true;
+        for (unsigned v = 0; v < g->cfg.nr_vnodes; v++)
+            at_target &= g->vn[v].balloon.len == g->vnode_target[v];
+    }
+    /* Cancelled, it waits for a new target: a watch event. */
+    if (!g->xs || at_target || g->bstate == BALLOON_CANCELLED)
+        return max_u64(next, now_s);
+    if (g->bstate == BALLOON_EAGAIN)
+        return max_u64(min_u64(next, g->next_try_s), now_s);
+    return now_s;
+}
+
 static void selfballoon(struct guest_os *g, uint64_t now_s)
 {
     uint64_t goal, cur, tgt;

@@ -356,10 +356,50 @@ void guest_os_publish(struct guest_os *g)
     lock_release(&g->mu);
 }
 
-/* Sleeps until the next tick or a watch event; true if an event came. */
-static bool wait_tick(struct guest_os *g, uint64_t ns)
+/* The model second the guest next has work: now_s if it has some now
+ * (it then ticks), the next change of its workload or of its balloon
+ * driver's timers, or UINT64_MAX (nothing until a watch fires).  An idle
+ * guest sleeps through the ticks it would have spent doing nothing. */
+static uint64_t next_work_s(const struct guest_os *g, uint64_t now_s)
 {
-    uint64_t deadline = mv_clock_now(g->clock) + ns;
+    uint64_t next = UINT64_MAX;
+    bool room = false;
+
+    if ((g->cache && g->cfg.file_pages) ||
+        guest_os_used(g) + g->swapped.len != guest_os_want(g, now_s))
+        return now_s;
+    for (unsigned v = 0; v < g->cfg.nr_vnodes && g->swapped.len; v++)
+        room |= g->vn[v].free.len > 0;
+    if (room)
+        return now_s; /* swapped pages to bring back */
+    for (unsigned p = 0; p < g->cfg.nr_phases; p++) {
+        if (g->cfg.phases[p].at_s > now_s) {
+            next = g->cfg.phases[p].at_s;
+            break;
+        }
+    }
+    if (g->cfg.balloon)
+        next = min_u64(next, balloon_next_s(g, now_s));
+    return next;
+}
+
+/* The clock's time for the guest's next step: a tick from now while it
+ * has work, else when its next work is due. */
+static uint64_t next_step_ns(const struct guest_os *g, uint64_t tick_ns)
+{
+    uint64_t now_ns = mv_clock_now(g->clock), now_s = (now_ns - g->boot_ns) / g->cfg.second_ns;
+    uint64_t next_s = next_work_s(g, now_s);
+
+    if (next_s <= now_s)
+        return now_ns + tick_ns;
+    if (next_s == UINT64_MAX || next_s > (UINT64_MAX - g->boot_ns) / g->cfg.second_ns)
+        return MV_CLOCK_NEVER;
+    return g->boot_ns + next_s * g->cfg.second_ns;
+}
+
+/* Sleeps until deadline or a watch event; true if an event came. */
+static bool wait_until(struct guest_os *g, uint64_t deadline)
+{
     bool event;
 
     lock_acquire(&g->mu);
@@ -440,7 +480,7 @@ static void *guest_main(void *arg)
                 guest_os_crash(g, -ENOMEM, "boot: ballooning cancelled");
                 return NULL;
             }
-            rc = balloon_step(g, wait_tick(g, tick));
+            rc = balloon_step(g, wait_until(g, mv_clock_now(g->clock) + tick));
             guest_os_publish(g);
             if (rc) {
                 guest_os_crash(g, rc, "balloon");
@@ -450,7 +490,7 @@ static void *guest_main(void *arg)
     }
     set_state(g, GUEST_RUNNING);
     while (guest_os_alive(g)) {
-        bool event = wait_tick(g, tick);
+        bool event = wait_until(g, next_step_ns(g, tick));
         uint64_t now_s = guest_os_now_s(g);
 
         rc = workload_step(g, now_s);

@@ -109,6 +109,10 @@ void balloon_fini(struct guest_os *g);
 /* One round of the driver's worker; `event`: a watch fired. */
 int balloon_step(struct guest_os *g, bool event);
 bool balloon_reached(const struct guest_os *g);
+/* The model second the driver next has work (now_s: now; UINT64_MAX:
+ * none until a watch fires), selfballooning and free page reporting
+ * counted. */
+uint64_t balloon_next_s(const struct guest_os *g, uint64_t now_s);
 /* Repopulates page i (a reported or ballooned page): 0 or -ENOMEM. */
 int balloon_populate_one(struct guest_os *g, uint32_t i);
 /* Up to 256 pages out of the balloon for a workload about to fail. */

@@ -10,9 +10,11 @@
 #include "heap_internal.h"
 
 
-/* Checks one buddy; returns its dirty pages. */
+/* Checks one buddy; returns its dirty pages.  `used`: the frame table's
+ * written pages (machine_used_frame_map): frames on the others are zero,
+ * i.e. free and clean, as a buddy's inside must be. */
 static uint64_t check_buddy(struct mv_checker *c, struct heap *h, struct heap_node *n,
-                            uint64_t head, unsigned zone, unsigned order)
+                            const uint64_t *used, uint64_t head, unsigned zone, unsigned order)
 {
     struct frame *f = heap_frame(h, head);
     uint64_t size = UINT64_C(1) << order, dirty = 0;
@@ -46,6 +48,10 @@ static uint64_t check_buddy(struct mv_checker *c, struct heap *h, struct heap_no
     for (uint64_t i = 0; i < size; i++) {
         struct frame *t = heap_frame(h, head + i);
 
+        if (!machine_frame_maybe_used(used, head + i)) {
+            i = machine_next_table_page(head + i) - head - 1;
+            continue;
+        }
         if (i > 0 && frame_state_bits(t) != FRAME_FREE)
             mv_check_fail(c, "frame %#" PRIx64 " inside free buddy %#" PRIx64 " has state %#x",
                       head + i, head, frame_state_bits(t));
@@ -60,7 +66,7 @@ static uint64_t check_buddy(struct mv_checker *c, struct heap *h, struct heap_no
 }
 
 static void check_node(struct mv_checker *c, struct heap *h, struct heap_node *n,
-                       uint64_t acct_node_avail)
+                       const uint64_t *used, uint64_t acct_node_avail)
 {
     uint64_t listed = 0, dirty = 0, offlined = 0, census_free = 0;
 
@@ -85,7 +91,7 @@ static void check_node(struct mv_checker *c, struct heap *h, struct heap_node *n
                     mv_check_fail(c, "node %u zone %u order %u: clean buddy %#" PRIx64 " after a dirty one",
                               n->id, z, j, b);
                 seen_dirty |= f->first_dirty != INVALID_DIRTY_IDX;
-                dirty += check_buddy(c, h, n, b, z, j);
+                dirty += check_buddy(c, h, n, used, b, z, j);
                 zone_pages += UINT64_C(1) << j;
                 prev = b;
                 if (++nr > h->m->nr_frames) {
@@ -124,6 +130,14 @@ static void check_node(struct mv_checker *c, struct heap *h, struct heap_node *n
     /* Census: every frame in the free state is on a list. */
     for (uint64_t mfn = n->start_mfn; mfn < n->end_mfn; mfn++) {
         const struct frame *f = heap_frame(h, mfn);
+
+        if (!machine_frame_maybe_used(used, mfn)) {
+            uint64_t next = min_u64(machine_next_table_page(mfn), n->end_mfn);
+
+            census_free += next - mfn; /* zero frames: free */
+            mfn = next - 1;
+            continue;
+        }
         if (frame_state(f) == FRAME_FREE && !(frame_state_bits(f) & FRAME_RESERVED))
             census_free++;
         if ((frame_state_bits(f) & FRAME_BROKEN) && frame_state(f) != FRAME_OFFLINED &&
@@ -143,7 +157,7 @@ unsigned heap_check(struct heap *h, FILE *report)
         uint64_t total_avail, outstanding, global_claims;
         uint64_t node_avail[MAX_NUMNODES], node_claims[MAX_NUMNODES];
     } a;
-    uint64_t sum_avail = 0, sum_claims = 0;
+    uint64_t sum_avail = 0, sum_claims = 0, *used = machine_used_frame_map(h->m);
 
     lock_acquire(&h->acct.lock);
     a.total_avail = h->acct.total_avail;
@@ -156,7 +170,7 @@ unsigned heap_check(struct heap *h, FILE *report)
     lock_release(&h->acct.lock);
 
     for (unsigned i = 0; i < h->nr_nodes; i++) {
-        check_node(&c, h, &h->node[i], a.node_avail[i]);
+        check_node(&c, h, &h->node[i], used, a.node_avail[i]);
         sum_avail += a.node_avail[i];
         sum_claims += a.node_claims[i];
     }
@@ -166,6 +180,7 @@ unsigned heap_check(struct heap *h, FILE *report)
     if (a.outstanding != a.global_claims + sum_claims)
         mv_check_fail(&c, "outstanding %" PRIu64 " != global %" PRIu64 " + node claims %" PRIu64,
                   a.outstanding, a.global_claims, sum_claims);
+    free(used);
     if (a.total_avail > h->total_pages)
         mv_check_fail(&c, "total_avail %" PRIu64 " > total_pages %" PRIu64, a.total_avail,
                   h->total_pages);

@@ -4,8 +4,10 @@
  * Nodes split RAM into equal, 2 MiB aligned ranges (the last one takes the
  * remainder), so that superpages never straddle a node.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "memvisor/machine.h"
 
@@ -99,4 +101,68 @@ unsigned machine_mfn_node(const struct machine *m, mfn_t mfn)
             hi = mid - 1;
     }
     return lo;
+}
+
+/* /proc/self/pagemap: a 64-bit entry per virtual page; bit 63 present,
+ * bit 62 swapped.  A page with neither was never written. */
+#define PAGEMAP_PRESENT (UINT64_C(1) << 63)
+#define PAGEMAP_SWAPPED (UINT64_C(1) << 62)
+#define PAGEMAP_BATCH 512
+
+uint64_t *machine_used_frame_map(const struct machine *m)
+{
+    uint64_t table = (uint64_t)(uintptr_t)m->frames / PAGE_SIZE;
+    uint64_t nr_pages = (m->frame_map_bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+    uint64_t entries[PAGEMAP_BATCH], *map = calloc((nr_pages + 63) / 64, sizeof(*map));
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+    if (!map || fd < 0) {
+        free(map);
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    for (uint64_t page = 0; page < nr_pages;) {
+        uint64_t n = min_u64(PAGEMAP_BATCH, nr_pages - page);
+        ssize_t got = pread(fd, entries, n * sizeof(*entries),
+                            (off_t)((table + page) * sizeof(*entries)));
+
+        if (got != (ssize_t)(n * sizeof(*entries))) {
+            free(map);
+            map = NULL; /* cannot tell */
+            break;
+        }
+        for (uint64_t i = 0; i < n; i++, page++)
+            if (entries[i] & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED))
+                map[page / 64] |= UINT64_C(1) << (page % 64);
+    }
+    close(fd);
+    return map;
+}
+
+bool machine_frames_are_zero(const struct machine *m, mfn_t mfn, uint64_t nr)
+{
+    uint64_t first = (uint64_t)(uintptr_t)machine_frame_bytes(m, mfn) / PAGE_SIZE;
+    uint64_t entries[PAGEMAP_BATCH];
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+    for (uint64_t done = 0; done < nr;) {
+        uint64_t n = min_u64(PAGEMAP_BATCH, nr - done);
+        bool known = fd >= 0 && pread(fd, entries, n * sizeof(*entries),
+                                      (off_t)((first + done) * sizeof(*entries))) ==
+                                    (ssize_t)(n * sizeof(*entries));
+
+        for (uint64_t i = 0; i < n; i++, done++) {
+            if (known && !(entries[i] & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED)))
+                continue;
+            if (!pages_are_zero(machine_frame_bytes(m, mfn_add(mfn, done)), 1)) {
+                if (fd >= 0)
+                    close(fd);
+                return false;
+            }
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return true;
 }

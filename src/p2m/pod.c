@@ -312,7 +312,7 @@ static uint64_t check_cached(struct p2m *p, struct mv_checker *c, uint32_t head,
                 mv_check_fail(c, "d%u PoD cache page %#llx is mapped", p->d->domid,
                               (unsigned long long)(mfn + i));
         }
-        if (!pages_are_zero(machine_frame_bytes(p->m, _mfn(mfn)), pages))
+        if (!machine_frames_are_zero(p->m, _mfn(mfn), pages))
             mv_check_fail(c, "d%u PoD cache page %#llx is not zero", p->d->domid,
                           (unsigned long long)mfn);
     }

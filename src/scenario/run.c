@@ -12,6 +12,7 @@
 #include "memvisor/squeeze.h"
 
 #define KIB_PER_PAGE (PAGE_SIZE / 1024)
+#define SAMPLE_MAX_DOMAINS (SCENARIO_MAX_INSTANCES + 256)
 
 struct job;
 
@@ -451,7 +452,7 @@ static void sample(struct runner *run)
     struct scenario_report *r = run->r;
     struct scenario_sample s = { .t_ms = model_ms(run) };
     struct tc_physinfo pi;
-    struct tc_dominfo all[256]; /* attached, memvisord may have others */
+    struct tc_dominfo *all; /* every domain: attached, memvisord may have others */
     domid_t running[SCENARIO_MAX_INSTANCES];
     bool building[SCENARIO_MAX_INSTANCES];
     uint64_t in_scenario = 0;
@@ -465,9 +466,12 @@ static void sample(struct runner *run)
         building[i] = run->building[i] != 0;
     }
     lock_release(&run->mu);
-    if (tc_physinfo(run->tc, &pi))
+    all = malloc(SAMPLE_MAX_DOMAINS * sizeof(*all));
+    if (!all || tc_physinfo(run->tc, &pi)) {
+        free(all);
         return;
-    n = tc_domain_list(run->tc, 0, all, ARRAY_SIZE(all));
+    }
+    n = tc_domain_list(run->tc, 0, all, SAMPLE_MAX_DOMAINS);
     s.tmem_pages = tmem_pages(run);
     s.claimed_pages = pi.outstanding_pages;
     s.free_pages = sat_sub(pi.free_pages, pi.outstanding_pages);
@@ -502,6 +506,7 @@ static void sample(struct runner *run)
     }
     /* Everything else in use: the hypervisor's, dom0's, other domains'. */
     s.other_pages = sat_sub(pi.total_pages - pi.free_pages, s.tmem_pages + in_scenario);
+    free(all);
     lock_acquire(&run->mu);
     for (unsigned i = 0; i < r->nr_inst && run->guests; i++) {
         struct scenario_instance *in = &r->inst[i];
@@ -539,7 +544,7 @@ static int host_up(struct runner *run)
     hc.nr_nodes = sc->nr_nodes;
     hc.nr_cpus = sc->nr_cpus;
     hc.cpu_khz = SCENARIO_CPU_KHZ;
-    hc.huge_pages = true;
+    hc.huge_pages = sc->huge_pages;
     hc.clock = run->clock;
     hc.log.level = MV_LOG_WARN;
     rc = hv_create(&hc, &run->hv, &why);

@@ -132,19 +132,25 @@ static int host_line(struct parser *p, char **w, unsigned n)
         if ((x = value_of(w[i], "memory"))) {
             if (parse_size_kib(p, "memory", x, &v))
                 return -EINVAL;
-            if (v < 64 * 1024 || v > (UINT64_C(256) << 20))
-                return bad(p, "memory: %s is not between 64M and 256G", x);
+            /* Up to 1 TiB: a sparse host, as long as what it touches fits. */
+            if (v < 64 * 1024 || v > (UINT64_C(1) << 30))
+                return bad(p, "memory: %s is not between 64M and 1T", x);
             p->sc->ram_bytes = v << 10;
         } else if ((x = value_of(w[i], "nodes"))) {
             if (parse_uint(p, "nodes", x, 1, 8, &v))
                 return -EINVAL;
             p->sc->nr_nodes = (unsigned)v;
+        } else if ((x = value_of(w[i], "huge-pages"))) {
+            if (strcmp(x, "on") && strcmp(x, "off"))
+                return bad(p, "huge-pages: '%s' is neither on nor off", x);
+            p->sc->huge_pages = !strcmp(x, "on");
         } else if ((x = value_of(w[i], "cpus"))) {
             if (parse_uint(p, "cpus", x, 1, 512, &v))
                 return -EINVAL;
             p->sc->nr_cpus = (unsigned)v;
         } else {
-            return bad(p, "host: unknown setting '%s' (memory=, nodes=, cpus=)", w[i]);
+            return bad(p, "host: unknown setting '%s' (memory=, nodes=, cpus=, huge-pages=)",
+                       w[i]);
         }
     }
     return 0;
@@ -405,6 +411,7 @@ static void scenario_default(struct scenario *sc, const char *file)
     snprintf(sc->file, sizeof(sc->file), "%s", file);
     sc->nr_nodes = 1;
     sc->nr_cpus = SCENARIO_DEFAULT_CPUS;
+    sc->huge_pages = true;
     sc->second_ns = 10 * 1000 * 1000;
     sc->duration_s = 60;
     sc->sample_ms = 1000;

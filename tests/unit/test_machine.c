@@ -85,6 +85,37 @@ static void test_sparse_host(void)
     machine_destroy(m);
 }
 
+/* What checkers' walks skip: frame-table pages and RAM never written. */
+static void test_untouched_memory(void)
+{
+    struct machine_config cfg = { UINT64_C(1) << 30, 1, false };
+    const uint64_t per = MACHINE_FRAMES_PER_TABLE_PAGE, far = 1000 * per + 7;
+    struct machine *m;
+    uint64_t *used;
+
+    REQUIRE(machine_create(&cfg, &m, NULL) == 0);
+    machine_frame(m, _mfn(far))->order = 3;
+    used = machine_used_frame_map(m);
+    REQUIRE(used != NULL); /* /proc/self/pagemap is there on Linux */
+    CHECK(machine_frame_maybe_used(used, 0)); /* frame 0: reserved at creation */
+    CHECK(machine_frame_maybe_used(used, far));
+    CHECK(machine_frame_maybe_used(used, far - 7));
+    CHECK(!machine_frame_maybe_used(used, far + per));
+    CHECK(!machine_frame_maybe_used(used, far - per));
+    CHECK(!machine_frame_maybe_used(used, m->nr_frames - 1));
+    CHECK_EQ(machine_next_table_page(far), 1001 * per);
+    free(used);
+    CHECK(machine_frame_maybe_used(NULL, 12345)); /* unknown: used */
+
+    CHECK(machine_frames_are_zero(m, _mfn(4096), 600));
+    ((uint8_t *)machine_frame_bytes(m, _mfn(4096 + 513)))[100] = 1;
+    CHECK(!machine_frames_are_zero(m, _mfn(4096), 600));
+    CHECK(machine_frames_are_zero(m, _mfn(4096), 513));
+    ((uint8_t *)machine_frame_bytes(m, _mfn(4096 + 513)))[100] = 0;
+    CHECK(machine_frames_are_zero(m, _mfn(4096), 600)); /* backed, and read */
+    machine_destroy(m);
+}
+
 static void test_page_primitives(void)
 {
     struct machine_config cfg = { 16 << 20, 1, false };
@@ -119,4 +150,4 @@ static void test_page_primitives(void)
 
 HARNESS_MAIN("machine", TEST_ENTRY(test_frame_table_size), TEST_ENTRY(test_config_validation),
              TEST_ENTRY(test_numa_layout), TEST_ENTRY(test_sparse_host),
-             TEST_ENTRY(test_page_primitives))
+             TEST_ENTRY(test_untouched_memory), TEST_ENTRY(test_page_primitives))

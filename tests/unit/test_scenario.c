@@ -68,7 +68,7 @@ static void test_errors(void)
     write_file("small.cfg", small_cfg);
     expect_error("host memory=1G\nfrobnicate\n", 2, "unknown directive 'frobnicate'");
     expect_error("host memory=lots\n", 1, "'lots' is not a size");
-    expect_error("host memory=16M\n", 1, "not between 64M and 256G");
+    expect_error("host memory=16M\n", 1, "not between 64M and 1T");
     expect_error("host memory=1G nodes=9\n", 1, "nodes");
     expect_error("host memory=1G\nhost memory=1G\n", 2, "given twice");
     expect_error("time duration=10\n", 2, "no host line");
