@@ -23,7 +23,7 @@ xs=$dir/xenstored.sock
 "$daemon" --socket "$sock" --xenstore-socket "$xs" --log-level warn $dopts 2>"$dir/daemon.log" &
 dpid=$!
 i=0
-while { [ ! -S "$sock" ] || [ ! -S "$xs" ]; } && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while { [ ! -S "$sock" ] || [ ! -S "$xs" ]; } && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 if [ ! -S "$sock" ] || [ ! -S "$xs" ]; then
     echo "memvisord did not start:"; cat "$dir/daemon.log"; exit 1
 fi

@@ -12,7 +12,7 @@ sock=$dir/xenstored.sock
 "$memvisor" xenstored --socket "$sock" --log-level warn 2>"$dir/server.log" &
 spid=$!
 i=0
-while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while [ ! -S "$sock" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 if [ ! -S "$sock" ]; then
     echo "memvisor xenstored did not start:"; cat "$dir/server.log"; exit 1
 fi

@@ -52,7 +52,7 @@ claimed() { awk -v n="$1" '$1 == n { print $NF }' "$dir/claims"; }
 timeout 10 xenstore-watch -n 2 @releaseDomain >"$dir/release" 2>&1 &
 wpid=$!
 i=0
-while [ ! -s "$dir/release" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while [ ! -s "$dir/release" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 "$memvisor" destroy "$d2" || fail "destroy d2"
 wait $wpid || fail "no @releaseDomain event: $(cat "$dir/release")"
 [ "$(grep -c @releaseDomain "$dir/release")" = 2 ] || fail "@releaseDomain: $(cat "$dir/release")"

@@ -39,7 +39,7 @@ key() { xenstore-read "/local/domain/$1/$2" 2>/dev/null; }
 # Waits until a key has a value (10 s).
 await() {
     i=0
-    while [ "$(key "$1" "$2")" != "$3" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+    while [ "$(key "$1" "$2")" != "$3" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
     [ "$(key "$1" "$2")" = "$3" ] || fail "d$1 $2: $(key "$1" "$2"), not $3"
 }
 

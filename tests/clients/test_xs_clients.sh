@@ -59,7 +59,7 @@ xenstore-rm /xs/c/d 2>/dev/null && fail "rm under a missing parent succeeded"
 timeout 10 xenstore-watch -n 3 /xs/w >"$out/watch" 2>&1 &
 wpid=$!
 i=0
-while [ ! -s "$out/watch" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+while [ ! -s "$out/watch" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 xenstore-write /xs/w/k v || fail "write under a watch"
 xenstore-rm /xs/w || fail "rm under a watch"
 wait $wpid || fail "xenstore-watch exited with $?"

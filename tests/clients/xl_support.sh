@@ -21,7 +21,7 @@ start_memvisord() {
         --log-level warn "$@" 2>"$dir/daemon.log" &
     dpid=$!
     i=0
-    while { [ ! -S "$MEMVISOR_SOCKET" ] || [ ! -S "$XENSTORED_PATH" ]; } && [ $i -lt 100 ]; do
+    while { [ ! -S "$MEMVISOR_SOCKET" ] || [ ! -S "$XENSTORED_PATH" ]; } && [ $i -lt 600 ]; do
         sleep 0.05; i=$((i + 1))
     done
 }

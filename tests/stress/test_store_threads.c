@@ -13,6 +13,7 @@
  */
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -31,6 +32,7 @@ struct shared {
     char sock[108];
     _Atomic bool stop;
     _Atomic unsigned unexpected, commits, conflicts;
+    _Atomic unsigned watchers_ready; /* WATCH answered, or given up */
 };
 
 struct watcher {
@@ -76,12 +78,14 @@ static void *watch_main(void *arg)
     struct xsd_sockmsg hdr = { XS_WATCH, 1, 0, 12 };
     char body[XENSTORE_PAYLOAD_MAX + 1];
     int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    bool answered = false;
 
     snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", w->sh->sock);
     if (s < 0 || connect(s, (struct sockaddr *)&addr, sizeof(addr)) ||
         send(s, &hdr, sizeof(hdr), MSG_NOSIGNAL) != sizeof(hdr) ||
         send(s, "/shared\0tok", 12, MSG_NOSIGNAL) != 12) {
         w->malformed = true;
+        atomic_fetch_add(&w->sh->watchers_ready, 1);
         if (s >= 0)
             close(s);
         return NULL;
@@ -100,8 +104,13 @@ static void *watch_main(void *arg)
             w->saw_final |= !strcmp(body, "/shared/final");
         } else if (hdr.type != XS_WATCH) {
             w->malformed = true;
+        } else if (!answered) {
+            answered = true; /* the watch is in place */
+            atomic_fetch_add(&w->sh->watchers_ready, 1);
         }
     }
+    if (!answered)
+        atomic_fetch_add(&w->sh->watchers_ready, 1);
     close(s);
     return NULL;
 }
@@ -239,7 +248,8 @@ static void test_store_threads(void)
         w[i] = (struct watcher){ .sh = &sh };
         REQUIRE(pthread_create(&w[i].th, NULL, watch_main, &w[i]) == 0);
     }
-    usleep(100000); /* the watches are in place */
+    while (atomic_load(&sh.watchers_ready) < WATCHERS)
+        sched_yield(); /* until every watch is in place */
     for (unsigned i = 0; i < WRITERS; i++) {
         wr[i] = (struct writer){ &sh, 0, i, 1000 + i };
         REQUIRE(pthread_create(&wr[i].th, NULL, write_main, &wr[i]) == 0);
