@@ -469,10 +469,14 @@ int scenario_report_html(const struct scenario_report *r, FILE *out)
           "</style></head><body>\n<h1>", out);
     html_text(out, sc->title);
     fprintf(out, "</h1>\n<p>Host: %.0f MiB in %u node%s. Policy: claims %s, memory scheduler %s"
-            ". %" PRIu64 " model seconds (a model second is %.3f ms) ran in %.1f s. Scenario: ",
+            ". %" PRIu64 " model seconds ",
             mib(r->total_pages), sc->nr_nodes, sc->nr_nodes > 1 ? "s" : "",
-            claims_name(sc->claims), sc->scheduler ? "on" : "off", sc->duration_s,
-            (double)sc->second_ns / 1e6, (double)r->wall_ns / 1e9);
+            claims_name(sc->claims), sc->scheduler ? "on" : "off", sc->duration_s);
+    if (r->realtime)
+        fprintf(out, "in real time (a model second is %.3f ms)", (double)sc->second_ns / 1e6);
+    else
+        fprintf(out, "on a virtual clock, seed %" PRIu64, r->seed);
+    fprintf(out, ", run in %.1f s of wall time. Scenario: ", (double)r->wall_ns / 1e9);
     html_text(out, sc->file);
     fprintf(out, ".</p>\n<table><tr><th>events ok</th><th>refused at once</th>"
             "<th>delayed failures</th><th>populated, then thrown away</th>"
