@@ -171,8 +171,8 @@ static int do_create(struct job *job, struct scenario_result *res, char *err, si
     if (!memcmp(d.uuid, (uint8_t[16]){ 0 }, 16))
         seeded_uuid(run->opts->seed, (unsigned)job->instance, nth, d.uuid);
     if (sc->build_rate_bytes)
-        o.pace_bytes_per_sec = (uint64_t)((double)sc->build_rate_bytes * 1e9 /
-                                          (double)sc->second_ns);
+        o.pace_bytes_per_sec = (uint64_t)((unsigned __int128)sc->build_rate_bytes *
+                                          1000000000u / sc->second_ns);
     if (sc->scheduler) {
         o.make_room = room;
         o.room_arg = job;

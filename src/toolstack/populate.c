@@ -13,9 +13,11 @@ void ts_pace_start(struct ts_pace *p, struct mv_clock *clock, uint64_t bytes_per
 static void pace_wait(struct ts_pace *p, uint64_t pages)
 {
     p->bytes += pages << PAGE_SHIFT;
+    /* Integer arithmetic: the same due times in every build. */
     if (p->bytes_per_sec)
-        mv_clock_sleep_until(p->clock, p->start_ns + (uint64_t)((double)p->bytes * 1e9 /
-                                                                (double)p->bytes_per_sec));
+        mv_clock_sleep_until(p->clock,
+                             p->start_ns + (uint64_t)((unsigned __int128)p->bytes * 1000000000u /
+                                                      p->bytes_per_sec));
 }
 
 /* 4 KiB pages for [gfn, gfn + n), in calls of up to batch: 0 or -ENOMEM. */

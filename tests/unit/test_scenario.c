@@ -7,8 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "memvisor/scenario.h"
-#include "../support.h"
+#include "../scenario_support.h"
 
 static char dir[64];
 
@@ -171,16 +170,7 @@ static void test_run(void)
             listed = true;
         }
     CHECK(listed);
-    for (unsigned k = 0; k < r->nr_samples; k++) {
-        const struct scenario_sample *s = &r->samples[k];
-        uint64_t sum = s->free_pages + s->claimed_pages + s->tmem_pages + s->pod_cache_pages +
-                       s->other_pages;
-
-        for (unsigned i = 0; i < r->nr_inst; i++)
-            sum += s->held[i];
-        /* Nothing runs while a sample is taken: the bands add up. */
-        CHECK_EQ(sum, r->total_pages);
-    }
+    check_samples_add_up(r);
     f = open_memstream(&text, &len);
     CHECK_EQ(scenario_report_html(r, f), 0);
     CHECK_EQ(scenario_report_json(r, f), 0);

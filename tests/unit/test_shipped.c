@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "memvisor/scenario.h"
-#include "../support.h"
+#include "../scenario_support.h"
 
 #define MIB_PAGES(mib) ((uint64_t)(mib) << 8)
 
@@ -133,21 +132,6 @@ static const struct scenario_sample *at(const struct scenario_report *r, double 
             return &r->samples[k];
     fprintf(stderr, "  no sample at %.1f s\n", t_s);
     exit(1);
-}
-
-/* Every sample accounts for every page of the host: nothing runs while
- * one is taken, so the bands add up exactly. */
-static void check_samples_add_up(const struct scenario_report *r)
-{
-    for (unsigned k = 0; k < r->nr_samples; k++) {
-        const struct scenario_sample *s = &r->samples[k];
-        uint64_t sum = s->free_pages + s->claimed_pages + s->tmem_pages + s->pod_cache_pages +
-                       s->other_pages;
-
-        for (unsigned i = 0; i < r->nr_inst; i++)
-            sum += s->held[i];
-        CHECK_EQ(sum, r->total_pages);
-    }
 }
 
 static void test_race_without_claims(void)
