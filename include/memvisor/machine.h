@@ -135,6 +135,7 @@ struct machine {
     struct numa_node_range node[MAX_NUMNODES];
     size_t ram_map_bytes;
     size_t frame_map_bytes;
+    int pagemap_fd;        /* /proc/self/pagemap, or -1 */
 };
 
 /* 0, -EINVAL (bad config, with a reason in *why if non-NULL), -ENOMEM. */
@@ -192,6 +193,12 @@ unsigned machine_mfn_node(const struct machine *m, mfn_t mfn);
  * or swapped); malloc'd; NULL when that cannot be told (every page then
  * counts as used).
  */
+/* Zeroes frames [mfn, mfn + nr) (a scrub): in runs of 64 pages or more,
+ * pages of RAM never written are zero already and are left alone, so
+ * scrubbing memory nobody touched neither costs a write nor backs it (a
+ * sparse host stays sparse); the rest are cleared at memory bandwidth. */
+void machine_clear_frames(const struct machine *m, mfn_t mfn, uint64_t nr);
+
 /* Whether frames [mfn, mfn + nr) hold only zeros, for checkers: a page
  * of RAM never written is zero and is not read (a read would back it on
  * a kernel without the zero page); the rest are read. */

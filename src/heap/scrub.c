@@ -80,7 +80,7 @@ uint64_t scrub_range(struct heap *h, uint64_t mfn, uint64_t size, bool scrub)
             continue;
         }
         if (scrub)
-            pages_clear(machine_frame_bytes(h->m, _mfn(mfn + i)), run);
+            machine_clear_frames(h->m, _mfn(mfn + i), run);
         for (uint64_t k = 0; k < run; k++)
             heap_frame(h, mfn + i + k)->need_scrub = 0;
         flagged += run;
@@ -136,7 +136,7 @@ static bool scrub_one_buddy(struct heap *h, struct heap_node *n)
             i++;
             continue;
         }
-        pages_clear(machine_frame_bytes(h->m, _mfn(head + i)), run);
+        machine_clear_frames(h->m, _mfn(head + i), run);
         for (uint64_t k = 0; k < run; k++)
             heap_frame(h, head + i + k)->need_scrub = 0;
         scrubbed += run;

@@ -49,6 +49,7 @@ int machine_create(const struct machine_config *cfg, struct machine **out, const
     m = calloc(1, sizeof(*m));
     if (!m)
         return -ENOMEM;
+    m->pagemap_fd = -1;
     m->nr_frames = cfg->ram_bytes >> PAGE_SHIFT;
     m->ram_map_bytes = cfg->ram_bytes;
     m->frame_map_bytes = m->nr_frames * sizeof(struct frame);
@@ -68,6 +69,7 @@ int machine_create(const struct machine_config *cfg, struct machine **out, const
         m->node[n].start_mfn = per_node * n;
         m->node[n].end_mfn = n + 1 == cfg->nr_nodes ? m->nr_frames : per_node * (n + 1);
     }
+    m->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     m->frames[0].state = FRAME_INUSE | FRAME_RESERVED;
     m->frames[0].owner = DOMID_XEN;
     *out = m;
@@ -78,6 +80,8 @@ void machine_destroy(struct machine *m)
 {
     if (!m)
         return;
+    if (m->pagemap_fd >= 0)
+        close(m->pagemap_fd);
     if (m->ram)
         munmap(m->ram, m->ram_map_bytes);
     if (m->frames)
@@ -113,18 +117,13 @@ uint64_t *machine_used_frame_map(const struct machine *m)
 {
     uint64_t table = (uint64_t)(uintptr_t)m->frames / PAGE_SIZE;
     uint64_t nr_pages = (m->frame_map_bytes + PAGE_SIZE - 1) / PAGE_SIZE;
-    uint64_t entries[PAGEMAP_BATCH], *map = calloc((nr_pages + 63) / 64, sizeof(*map));
-    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    uint64_t entries[PAGEMAP_BATCH], *map;
 
-    if (!map || fd < 0) {
-        free(map);
-        if (fd >= 0)
-            close(fd);
+    if (m->pagemap_fd < 0 || !(map = calloc((nr_pages + 63) / 64, sizeof(*map))))
         return NULL;
-    }
     for (uint64_t page = 0; page < nr_pages;) {
         uint64_t n = min_u64(PAGEMAP_BATCH, nr_pages - page);
-        ssize_t got = pread(fd, entries, n * sizeof(*entries),
+        ssize_t got = pread(m->pagemap_fd, entries, n * sizeof(*entries),
                             (off_t)((table + page) * sizeof(*entries)));
 
         if (got != (ssize_t)(n * sizeof(*entries))) {
@@ -136,33 +135,83 @@ uint64_t *machine_used_frame_map(const struct machine *m)
             if (entries[i] & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED))
                 map[page / 64] |= UINT64_C(1) << (page % 64);
     }
-    close(fd);
     return map;
+}
+
+/* The pagemap entries of the RAM pages of frames [mfn, mfn + n), n <=
+ * PAGEMAP_BATCH; false if they cannot be read. */
+static bool ram_pagemap(const struct machine *m, mfn_t mfn, uint64_t n, uint64_t *entries)
+{
+    uint64_t first = (uint64_t)(uintptr_t)machine_frame_bytes(m, mfn) / PAGE_SIZE;
+
+    return m->pagemap_fd >= 0 &&
+           pread(m->pagemap_fd, entries, n * sizeof(*entries),
+                 (off_t)(first * sizeof(*entries))) == (ssize_t)(n * sizeof(*entries));
+}
+
+static bool written(uint64_t entry)
+{
+    return entry & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED);
+}
+
+/* Below this, a scrub clears without asking: the question (a system call)
+ * would cost what it could save. */
+#define CLEAR_ASK_PAGES 64
+
+/* Clears the pages of [mfn, mfn + n) (n <= PAGEMAP_BATCH) whose entry
+ * says they were written, all of them if entries is NULL. */
+static void clear_written(const struct machine *m, mfn_t mfn, uint64_t n, const uint64_t *entries)
+{
+    for (uint64_t i = 0; i < n;) {
+        uint64_t run = 0;
+
+        while (i + run < n && (!entries || written(entries[i + run])))
+            run++;
+        if (run)
+            pages_clear(machine_frame_bytes(m, mfn_add(mfn, i)), run);
+        i += run ? run : 1;
+    }
+}
+
+void machine_clear_frames(const struct machine *m, mfn_t mfn, uint64_t nr)
+{
+    uint64_t entries[PAGEMAP_BATCH];
+    unsigned char resident[PAGEMAP_BATCH];
+
+    if (nr < CLEAR_ASK_PAGES) {
+        pages_clear(machine_frame_bytes(m, mfn), nr);
+        return;
+    }
+    for (uint64_t done = 0; done < nr;) {
+        uint64_t n = min_u64(PAGEMAP_BATCH, nr - done), in_core = 0;
+        mfn_t at = mfn_add(mfn, done);
+
+        /* mincore is cheap (a few µs per 2 MiB): all resident, as dirty
+         * memory usually is, means clear them all.  A page not resident
+         * was never written, or was swapped out: pagemap tells which. */
+        if (mincore(machine_frame_bytes(m, at), n * PAGE_SIZE, resident) == 0)
+            for (uint64_t i = 0; i < n; i++)
+                in_core += resident[i] & 1;
+        if (in_core == n || !ram_pagemap(m, at, n, entries))
+            clear_written(m, at, n, NULL);
+        else
+            clear_written(m, at, n, entries);
+        done += n;
+    }
 }
 
 bool machine_frames_are_zero(const struct machine *m, mfn_t mfn, uint64_t nr)
 {
-    uint64_t first = (uint64_t)(uintptr_t)machine_frame_bytes(m, mfn) / PAGE_SIZE;
     uint64_t entries[PAGEMAP_BATCH];
-    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 
     for (uint64_t done = 0; done < nr;) {
         uint64_t n = min_u64(PAGEMAP_BATCH, nr - done);
-        bool known = fd >= 0 && pread(fd, entries, n * sizeof(*entries),
-                                      (off_t)((first + done) * sizeof(*entries))) ==
-                                    (ssize_t)(n * sizeof(*entries));
+        bool known = ram_pagemap(m, mfn_add(mfn, done), n, entries);
 
-        for (uint64_t i = 0; i < n; i++, done++) {
-            if (known && !(entries[i] & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED)))
-                continue;
-            if (!pages_are_zero(machine_frame_bytes(m, mfn_add(mfn, done)), 1)) {
-                if (fd >= 0)
-                    close(fd);
+        for (uint64_t i = 0; i < n; i++, done++)
+            if ((!known || written(entries[i])) &&
+                !pages_are_zero(machine_frame_bytes(m, mfn_add(mfn, done)), 1))
                 return false;
-            }
-        }
     }
-    if (fd >= 0)
-        close(fd);
     return true;
 }

@@ -43,7 +43,7 @@ void pod_cache_add(struct p2m *p, uint64_t mfn, unsigned order, bool zeroed)
     /* PoD promises zero-filled memory; pages from the heap and from the
      * zero checks are zero already, stolen ones are not. */
     if (!zeroed)
-        pages_clear(machine_frame_bytes(p->m, _mfn(mfn)), nr);
+        machine_clear_frames(p->m, _mfn(mfn), nr);
     /* Any order: 2 MiB pieces as chunks, smaller ones as singles
      * (Xen's XSA-388 fix, 8ec13f68e0). */
     if (order >= SUPERPAGE_ORDER) {

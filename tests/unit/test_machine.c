@@ -1,5 +1,7 @@
 /* Unit tests: the machine (RAM, frame table, NUMA layout, page primitives). */
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include "../harness.h"
 #include "memvisor/machine.h"
@@ -113,6 +115,20 @@ static void test_untouched_memory(void)
     CHECK(machine_frames_are_zero(m, _mfn(4096), 513));
     ((uint8_t *)machine_frame_bytes(m, _mfn(4096 + 513)))[100] = 0;
     CHECK(machine_frames_are_zero(m, _mfn(4096), 600)); /* backed, and read */
+
+    /* A scrub clears what was written and leaves the rest unbacked. */
+    {
+        uint8_t *a = machine_frame_bytes(m, _mfn(20000));
+        unsigned char resident = 1;
+
+        memset(a + 100, 0xab, 8);
+        machine_clear_frames(m, _mfn(20000 - 600), 1200);
+        CHECK(pages_are_zero(a, 1));
+        CHECK_EQ(mincore(machine_frame_bytes(m, _mfn(20000 + 5)), PAGE_SIZE, &resident), 0);
+        CHECK_EQ(resident & 1, 0);
+        CHECK_EQ(mincore(machine_frame_bytes(m, _mfn(20000 - 600)), PAGE_SIZE, &resident), 0);
+        CHECK_EQ(resident & 1, 0);
+    }
     machine_destroy(m);
 }
 
