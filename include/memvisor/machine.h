@@ -194,9 +194,10 @@ unsigned machine_mfn_node(const struct machine *m, mfn_t mfn);
  * counts as used).
  */
 /* Zeroes frames [mfn, mfn + nr) (a scrub): in runs of 64 pages or more,
- * pages of RAM never written are zero already and are left alone, so
- * scrubbing memory nobody touched neither costs a write nor backs it (a
- * sparse host stays sparse); the rest are cleared at memory bandwidth. */
+ * pages of RAM never written, or only read (the kernel's zero page), are
+ * zero already and are left alone, so scrubbing memory nobody wrote
+ * neither costs a write nor backs it (a sparse host stays sparse); the
+ * rest are cleared at memory bandwidth. */
 void machine_clear_frames(const struct machine *m, mfn_t mfn, uint64_t nr);
 
 /* Whether frames [mfn, mfn + nr) hold only zeros, for checkers: a page

@@ -163,6 +163,11 @@ int guest_read(struct domain *d, uint64_t gaddr, void *buf, size_t len) MV_MUST_
 int guest_write(struct domain *d, uint64_t gaddr, const void *buf, size_t len) MV_MUST_CHECK;
 /* Writes len bytes of `byte`, as a guest's memset would. */
 int guest_fill(struct domain *d, uint64_t gaddr, int byte, size_t len) MV_MUST_CHECK;
+/* Zeroes nr pages from gfn, page by page as a guest's memset of 0 would,
+ * but writing only a page that is not zero already: the bytes end the
+ * same, and memory never written (or only read: the kernel's zero page)
+ * stays unbacked.  -EFAULT on a hole, after zeroing the pages before it. */
+int guest_zero(struct domain *d, gfn_t gfn, uint64_t nr) MV_MUST_CHECK;
 /* Touches (reads a byte of) each of nr pages from gfn.  Accesses also
  * give -ENOMEM as p2m_get_page does. */
 int guest_touch(struct domain *d, gfn_t gfn, uint64_t nr) MV_MUST_CHECK;

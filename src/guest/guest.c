@@ -12,13 +12,7 @@
 
 int guest_boot_scrub(struct domain *d, uint64_t nr_pages)
 {
-    for (uint64_t gfn = 0; gfn < nr_pages; gfn++) {
-        int rc = guest_fill(d, gfn << PAGE_SHIFT, 0, PAGE_SIZE);
-
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return guest_zero(d, _gfn(0), nr_pages);
 }
 
 uint64_t guest_page_pattern(uint64_t seed, uint64_t gfn)

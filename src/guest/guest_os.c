@@ -428,7 +428,7 @@ static int boot(struct guest_os *g)
         for (uint32_t i = 0; i < g->nr_pages; i++) {
             if (g->state[i] == PG_CACHE)
                 continue;
-            rc = guest_fill(g->d, g->gfn[i] << PAGE_SHIFT, 0, PAGE_SIZE);
+            rc = guest_zero(g->d, _gfn(g->gfn[i]), 1);
             if (rc)
                 return rc;
             g->state[i] |= PG_TOUCHED;

@@ -57,7 +57,8 @@ int p2m_get_page(struct domain *d, gfn_t gfn, enum p2m_query q, mfn_t *mfn)
     return e.type == P2M_POD && q == P2M_ALLOC ? -ENOMEM : -ENOENT;
 }
 
-enum access { ACCESS_READ, ACCESS_WRITE, ACCESS_FILL };
+/* ACCESS_ZERO: a whole page is made zero, written only if it is not. */
+enum access { ACCESS_READ, ACCESS_WRITE, ACCESS_FILL, ACCESS_ZERO };
 
 static int access(struct domain *d, uint64_t gaddr, void *buf, int byte, size_t len,
                   enum access how)
@@ -81,8 +82,10 @@ static int access(struct domain *d, uint64_t gaddr, void *buf, int byte, size_t 
         } else if (how == ACCESS_WRITE) {
             memcpy(page, buf, n);
             buf = (uint8_t *)buf + n;
-        } else {
+        } else if (how == ACCESS_FILL) {
             memset(page, byte, n);
+        } else if (!pages_are_zero(page, 1)) {
+            pages_clear(page, 1);
         }
         domain_put_page(d->table, mfn);
         gaddr += n;
@@ -104,6 +107,19 @@ int guest_write(struct domain *d, uint64_t gaddr, const void *buf, size_t len)
 int guest_fill(struct domain *d, uint64_t gaddr, int byte, size_t len)
 {
     return access(d, gaddr, NULL, byte, len, ACCESS_FILL);
+}
+
+int guest_zero(struct domain *d, gfn_t gfn, uint64_t nr)
+{
+    if (gfn_x(gfn) >= P2M_GFN_LIMIT || nr > P2M_GFN_LIMIT - gfn_x(gfn))
+        return -EFAULT;
+    for (uint64_t i = 0; i < nr; i++) {
+        int rc = access(d, gfn_x(gfn_add(gfn, i)) << PAGE_SHIFT, NULL, 0, PAGE_SIZE, ACCESS_ZERO);
+
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int guest_touch(struct domain *d, gfn_t gfn, uint64_t nr)

@@ -1,7 +1,9 @@
 /* Unit tests: the machine (RAM, frame table, NUMA layout, page primitives). */
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "../harness.h"
 #include "memvisor/machine.h"
@@ -87,6 +89,21 @@ static void test_sparse_host(void)
     machine_destroy(m);
 }
 
+/* Whether the page at p is this process's own (pagemap: present and
+ * exclusively mapped), not the shared zero page a read maps. */
+static bool own_page(const void *p)
+{
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    uint64_t entry = 0;
+
+    CHECK(fd >= 0); /* a failure here fails the test, whatever is returned */
+    CHECK(pread(fd, &entry, sizeof(entry), (off_t)((uintptr_t)p / PAGE_SIZE * sizeof(entry))) ==
+          (ssize_t)sizeof(entry));
+    if (fd >= 0)
+        close(fd);
+    return (entry >> 63 & 1) && (entry >> 56 & 1);
+}
+
 /* What checkers' walks skip: frame-table pages and RAM never written. */
 static void test_untouched_memory(void)
 {
@@ -128,6 +145,20 @@ static void test_untouched_memory(void)
         CHECK_EQ(resident & 1, 0);
         CHECK_EQ(mincore(machine_frame_bytes(m, _mfn(20000 - 600)), PAGE_SIZE, &resident), 0);
         CHECK_EQ(resident & 1, 0);
+    }
+    /* ... and pages only read (they map the kernel's zero page) as they
+     * are: a write of zeros would give each a page of its own. */
+    {
+        uint8_t *a = machine_frame_bytes(m, _mfn(40000));
+
+        for (unsigned i = 0; i < 600; i++)
+            CHECK(pages_are_zero(a + (size_t)i * PAGE_SIZE, 1));
+        a[10 * PAGE_SIZE + 9] = 0x5a; /* a 2 MiB block away from 500..599 */
+        machine_clear_frames(m, _mfn(40000), 600);
+        CHECK(pages_are_zero(a + 10 * PAGE_SIZE, 1));
+        CHECK(own_page(a + 10 * PAGE_SIZE));
+        CHECK(!own_page(a + 500 * PAGE_SIZE));
+        CHECK(!own_page(a + 599 * PAGE_SIZE));
     }
     machine_destroy(m);
 }

@@ -548,6 +548,35 @@ static void test_eager_reclaim_bounds(void)
     fx_fini(&fx);
 }
 
+/* A guest zeroing its memory (guest_zero): every page is faulted in from
+ * the cache and reads back zero, written ones included; a hole ends it
+ * with -EFAULT after the pages before it. */
+static void test_guest_zero(void)
+{
+    struct fx fx;
+    struct domain *d;
+    struct pod_stats st;
+    uint64_t word = 1;
+
+    fx_init(&fx, GiB(1));
+    d = pod_guest(&fx, MIB_PAGES(8), MIB_PAGES(4));
+    REQUIRE(d);
+    CHECK_EQ(guest_dirty(d, 0, 64, 4), 0);
+    CHECK_EQ(guest_zero(d, _gfn(0), 1000), 0);
+    p2m_pod_get_stats(d, &st);
+    CHECK_EQ(st.populated_2m * SUPERPAGE_PAGES + st.populated_4k, 1024);
+    for (uint64_t gfn = 0; gfn < 1000; gfn++) {
+        CHECK_EQ(guest_read(d, (gfn << PAGE_SHIFT) + 2048, &word, sizeof(word)), 0);
+        CHECK_EQ(word, 0);
+    }
+    CHECK_EQ(guest_zero(d, _gfn(MIB_PAGES(8) - 2), 4), -EFAULT);
+    CHECK_EQ(guest_zero(d, _gfn(UINT64_MAX - 1), 4), -EFAULT);
+    CHECK_HV(fx.hv);
+    domain_kill(d);
+    domain_put(d);
+    fx_fini(&fx);
+}
+
 /* The emergency sweep: 4 KiB pages, downwards from the highest gfn
  * populated; it finds the one zero page among dirty ones. */
 static void test_emergency_sweep(void)
@@ -711,5 +740,5 @@ HARNESS_MAIN("pod", TEST_ENTRY(test_target_and_demand_populate), TEST_ENTRY(test
              TEST_ENTRY(test_out_of_pod_memory), TEST_ENTRY(test_no_pod_on_oneself),
              TEST_ENTRY(test_misaligned_ranges), TEST_ENTRY(test_decrease_mixed),
              TEST_ENTRY(test_steal_for_cache), TEST_ENTRY(test_eager_reclaim_bounds),
-             TEST_ENTRY(test_emergency_sweep), TEST_ENTRY(test_reclaim_skips_non_ram),
+             TEST_ENTRY(test_emergency_sweep), TEST_ENTRY(test_guest_zero), TEST_ENTRY(test_reclaim_skips_non_ram),
              TEST_ENTRY(test_failed_p2m_changes), TEST_ENTRY(test_snapshots_consistent))
